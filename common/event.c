@@ -2,6 +2,7 @@
  * event - canonical event storage: a per-event arena for strings and the
  * sorted label maps. See event.h.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>

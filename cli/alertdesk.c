@@ -1,0 +1,5 @@
+/* placeholder until the CLI lands (replaced in the next commits) */
+int main(void)
+{
+    return 0;
+}
