@@ -1,0 +1,262 @@
+/*
+ * db - libpq helpers: connect/retry, SQLSTATE classification, statements and
+ * the binary COPY builder. See db.h.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
+#define DB_PG_EPOCH_OFFSET_US 946684800000000LL
+
+PGconn *db_connect(const char *url, int64_t connect_timeout_ms)
+{
+    char timeout[32];
+    long long secs = (long long)(connect_timeout_ms + 999) / 1000;
+    snprintf(timeout, sizeof timeout, "%lld", secs > 0 ? secs : 1);
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {url && *url ? url : NULL, timeout, "alertdesk", NULL};
+    /* expand_dbname=1 lets dbname carry a full URL; an empty one falls back
+     * to the PG* environment. */
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char buf[512];
+        log_warn("msg=\"database connect failed\" error=%s",
+                 log_q(PQerrorMessage(conn), buf, sizeof buf));
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+PGconn *db_connect_retry(const char *url, int64_t connect_timeout_ms, int64_t retry_max_ms,
+                         volatile sig_atomic_t *stop)
+{
+    int64_t delay_ms = 100;
+    while (!stop || !*stop) {
+        PGconn *conn = db_connect(url, connect_timeout_ms);
+        if (conn) {
+            return conn;
+        }
+        log_info("msg=\"retrying database connect\" delay_ms=%lld", (long long)delay_ms);
+        for (int64_t waited = 0; waited < delay_ms && (!stop || !*stop); waited += 50) {
+            usleep(50 * 1000);
+        }
+        delay_ms = delay_ms * 2 > retry_max_ms ? retry_max_ms : delay_ms * 2;
+    }
+    return NULL;
+}
+
+db_status_t db_classify(PGconn *conn, const PGresult *res)
+{
+    if (PQstatus(conn) != CONNECTION_OK) {
+        return DB_RETRY;
+    }
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!state) {
+        /* No SQLSTATE: libpq-side failure such as a lost connection. */
+        return DB_RETRY;
+    }
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
+        strcmp(state, "40P01") == 0 || strncmp(state, "57P0", 4) == 0 ||
+        strncmp(state, "53", 2) == 0) {
+        return DB_RETRY;
+    }
+    return DB_FATAL;
+}
+
+static db_status_t db_check(PGconn *conn, const char *what, PGresult *res, ExecStatusType want)
+{
+    if (res && PQresultStatus(res) == want) {
+        return DB_OK;
+    }
+    db_status_t st = db_classify(conn, res);
+    char buf[512];
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    log_error("msg=\"database statement failed\" what=%s sqlstate=%s outcome=%s error=%s", what,
+              state ? state : "none", st == DB_RETRY ? "retry" : "fatal",
+              log_q(msg, buf, sizeof buf));
+    return st;
+}
+
+db_status_t db_exec(PGconn *conn, const char *what, const char *sql, int nparams,
+                    const char *const *params, PGresult **out)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    db_status_t outcome =
+        db_check(conn, what, res, st == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK);
+    if (outcome == DB_OK && out) {
+        *out = res;
+    } else {
+        PQclear(res);
+    }
+    return outcome;
+}
+
+db_status_t db_command(PGconn *conn, const char *what, const char *sql)
+{
+    return db_exec(conn, what, sql, 0, NULL, NULL);
+}
+
+/* ---- binary COPY ---- */
+
+static void db_copy_put(db_copy_t *c, const void *p, size_t n)
+{
+    if (c->cap - c->len < n) {
+        size_t cap = c->cap ? c->cap : 65536;
+        while (cap - c->len < n) {
+            cap *= 2;
+        }
+        c->data = xrealloc(c->data, cap);
+        c->cap = cap;
+    }
+    memcpy(c->data + c->len, p, n);
+    c->len += n;
+}
+
+static void db_copy_u32(db_copy_t *c, uint32_t v)
+{
+    uint32_t be = htonl(v);
+    db_copy_put(c, &be, 4);
+}
+
+void db_copy_init(db_copy_t *c)
+{
+    memset(c, 0, sizeof *c);
+    db_copy_reset(c);
+}
+
+void db_copy_free(db_copy_t *c)
+{
+    free(c->data);
+    memset(c, 0, sizeof *c);
+}
+
+void db_copy_reset(db_copy_t *c)
+{
+    static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
+                                       0,   0,   0,   0,   0,   0,   0,    0};
+    c->len = 0;
+    c->rows = 0;
+    db_copy_put(c, header, sizeof header);
+}
+
+void db_copy_row(db_copy_t *c, int16_t nfields)
+{
+    uint16_t be = htons((uint16_t)nfields);
+    db_copy_put(c, &be, 2);
+    c->rows++;
+}
+
+void db_copy_null(db_copy_t *c)
+{
+    db_copy_u32(c, 0xffffffffu);
+}
+
+void db_copy_bytes(db_copy_t *c, const void *p, size_t n)
+{
+    db_copy_u32(c, (uint32_t)n);
+    db_copy_put(c, p, n);
+}
+
+void db_copy_text(db_copy_t *c, const char *s)
+{
+    if (!s) {
+        db_copy_null(c);
+        return;
+    }
+    db_copy_bytes(c, s, strlen(s));
+}
+
+void db_copy_int16(db_copy_t *c, int16_t v)
+{
+    uint16_t be = htons((uint16_t)v);
+    db_copy_u32(c, 2);
+    db_copy_put(c, &be, 2);
+}
+
+void db_copy_int64(db_copy_t *c, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(u >> (56 - 8 * i));
+    }
+    db_copy_u32(c, 8);
+    db_copy_put(c, b, 8);
+}
+
+void db_copy_timestamptz(db_copy_t *c, int64_t unix_us)
+{
+    db_copy_int64(c, unix_us - DB_PG_EPOCH_OFFSET_US);
+}
+
+/* hstore's binary form: count, then for each pair key length + key and value
+ * length + value (-1 would be NULL; our values never are). */
+void db_copy_hstore(db_copy_t *c, const event_label_t *map, uint32_t n)
+{
+    size_t size = 4;
+    for (uint32_t i = 0; i < n; i++) {
+        size += 8 + strlen(map[i].key) + strlen(map[i].value);
+    }
+    db_copy_u32(c, (uint32_t)size);
+    db_copy_u32(c, n);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t kl = strlen(map[i].key), vl = strlen(map[i].value);
+        db_copy_u32(c, (uint32_t)kl);
+        db_copy_put(c, map[i].key, kl);
+        db_copy_u32(c, (uint32_t)vl);
+        db_copy_put(c, map[i].value, vl);
+    }
+}
+
+db_status_t db_copy_send(PGconn *conn, const char *what, const char *copy_sql, db_copy_t *c)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        db_status_t st = db_check(conn, what, res, PGRES_COPY_IN);
+        PQclear(res);
+        return st;
+    }
+    PQclear(res);
+    static const uint8_t trailer[2] = {0xff, 0xff};
+    db_copy_put(c, trailer, 2);
+    int ok = PQputCopyData(conn, (const char *)c->data, (int)c->len) == 1;
+    c->len -= 2; /* the builder stays appendable */
+    if (PQputCopyEnd(conn, ok ? NULL : "client failed to send data") != 1) {
+        ok = 0;
+    }
+    db_status_t outcome = DB_OK;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            outcome = db_check(conn, what, res, PGRES_COMMAND_OK);
+        }
+        PQclear(res);
+    }
+    if (!ok && outcome == DB_OK) {
+        outcome = db_check(conn, what, NULL, PGRES_COMMAND_OK);
+    }
+    return outcome;
+}
+
+void db_format_time(int64_t unix_us, char *buf, size_t buflen)
+{
+    time_t secs = (time_t)(unix_us / 1000000);
+    long micros = (long)(unix_us % 1000000);
+    if (micros < 0) {
+        micros += 1000000;
+        secs -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+}

@@ -1,0 +1,73 @@
+/*
+ * db - PostgreSQL helpers on libpq shared by every daemon and the CLI.
+ *
+ * Connect with retry and back-off, run parameterised statements only, classify
+ * failures by SQLSTATE into the delivery outcomes (OK / RETRY / FATAL), and
+ * build COPY ... FROM STDIN (FORMAT binary) payloads, which measured fastest
+ * for batched inserts (see tests/bench/RESULTS.md).
+ *
+ * A PGconn is owned by the thread that opened it; nothing here shares one.
+ */
+#ifndef ALERTDESK_DB_H
+#define ALERTDESK_DB_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "event.h"
+
+typedef enum { DB_OK = 0, DB_RETRY = 1, DB_FATAL = 2 } db_status_t;
+
+/* One attempt. Returns NULL (and logs why) on failure. Caller owns the
+ * connection; close with PQfinish(). url "" means libpq's PG* environment. */
+PGconn *db_connect(const char *url, int64_t connect_timeout_ms);
+
+/* Retries with exponential back-off (100 ms doubling up to retry_max_ms)
+ * until connected or *stop becomes non-zero (then returns NULL). */
+PGconn *db_connect_retry(const char *url, int64_t connect_timeout_ms, int64_t retry_max_ms,
+                         volatile sig_atomic_t *stop);
+
+/* SQLSTATE class 08 (connection), 40001/40P01 (serialization, deadlock),
+ * 57P0x (shutdown), 53xxx (resources) and a lost connection are RETRY;
+ * everything else (class 23 constraints, syntax, ...) is FATAL. */
+db_status_t db_classify(PGconn *conn, const PGresult *res);
+
+/* Runs a parameterised statement (text parameters, text results). On DB_OK
+ * and out != NULL the caller owns *out (PQclear); otherwise the result is
+ * cleared and the error logged with the statement's name `what`. */
+db_status_t db_exec(PGconn *conn, const char *what, const char *sql, int nparams,
+                    const char *const *params, PGresult **out);
+
+/* Runs a statement without parameters (BEGIN, COMMIT, DDL). */
+db_status_t db_command(PGconn *conn, const char *what, const char *sql);
+
+/* COPY binary payload builder. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+    uint32_t rows;
+} db_copy_t;
+
+void db_copy_init(db_copy_t *c);
+void db_copy_free(db_copy_t *c);
+/* Starts a new payload (writes the binary COPY header); keeps the buffer. */
+void db_copy_reset(db_copy_t *c);
+void db_copy_row(db_copy_t *c, int16_t nfields);
+void db_copy_null(db_copy_t *c);
+void db_copy_text(db_copy_t *c, const char *s); /* NULL writes SQL NULL */
+void db_copy_bytes(db_copy_t *c, const void *p, size_t n); /* text or bytea */
+void db_copy_int16(db_copy_t *c, int16_t v);
+void db_copy_int64(db_copy_t *c, int64_t v);
+void db_copy_timestamptz(db_copy_t *c, int64_t unix_us);
+void db_copy_hstore(db_copy_t *c, const event_label_t *map, uint32_t n);
+/* Sends the payload with `copy_sql` ("COPY t (...) FROM STDIN (FORMAT binary)")
+ * inside the caller's transaction. */
+db_status_t db_copy_send(PGconn *conn, const char *what, const char *copy_sql, db_copy_t *c);
+
+/* Formats a Unix time in microseconds as RFC 3339 UTC with microseconds. */
+void db_format_time(int64_t unix_us, char *buf, size_t buflen);
+
+#endif
