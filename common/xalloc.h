@@ -9,6 +9,7 @@
 #define ALERTDESK_XALLOC_H
 
 #include <stddef.h>
+#include <stdlib.h> /* free() releases everything returned here */
 
 /* Caller owns the result; free with free(). */
 void *xmalloc(size_t n);
