@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# tests/run.sh - alertdesk's one test command (README; .ci/run calls it).
+#
+# Steps, each timed and reported in the closing summary:
+#   1. deploy/install-deps.sh (a no-op when everything is installed);
+#   2. configure and build build-test/ with gcc, -Werror, ASan and UBSan;
+#   3. start a private PostgreSQL (initdb in a temp dir, as a non-root user,
+#      since initdb refuses root) and export PGHOST PGPORT PGUSER PGDATABASE;
+#   4. start the Kafka-protocol broker build-test/tests/tools/kafka_broker
+#      (librdkafka's mock cluster) and export KAFKA_BOOTSTRAP; without the
+#      binary, warn and go on (Kafka tests then skip);
+#   5. ctest (unit and integration tests; integration tests skip with 77
+#      when a peer is missing);
+#   6. unless --quick, and when clang is there: build the libFuzzer targets in
+#      build-fuzz/ and run each for FUZZ_SECONDS over a copy of its seed
+#      corpus tests/fuzz/corpus/<target>/ (the repo is never modified; crash
+#      inputs are copied to build-fuzz/artifacts/<target>/).
+# PostgreSQL and the broker are always stopped on exit, also on failure and
+# Ctrl-C. Exits non-zero if any step failed.
+#
+# Usage: tests/run.sh [--quick] [-R REGEX] [--keep]
+#   --quick    skip the fuzz step
+#   -R REGEX   only the ctest tests matching REGEX (passed to ctest -R)
+#   --keep     keep the temp dir (PostgreSQL data, logs) and the integration
+#              tests' own temp dirs (IT_KEEP=1) for debugging
+# Environment: FUZZ_SECONDS (default 30), CTEST_JOBS (default 2),
+#   PG_BIN (default /usr/lib/postgresql/15/bin), KAFKA_TOPICS (broker topics,
+#   default "alertdesk.alerts:3 alertdesk.events:3").
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+QUICK=0
+KEEP=0
+REGEX=""
+while (($#)); do
+    case "$1" in
+    --quick) QUICK=1 ;;
+    --keep) KEEP=1 ;;
+    -R)
+        [[ $# -ge 2 ]] || { echo "run.sh: -R needs a regex" >&2; exit 2; }
+        REGEX=$2
+        shift
+        ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "run.sh: unknown argument: $1 (try --help)" >&2
+        exit 2
+        ;;
+    esac
+    shift
+done
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+CTEST_JOBS=${CTEST_JOBS:-2}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+KAFKA_TOPICS=${KAFKA_TOPICS:-alertdesk.alerts:3 alertdesk.events:3}
+JOBS=$(nproc 2>/dev/null || echo 2)
+PG_OS_USER=alertdesk-test
+
+# Results of each step for the summary: name -> "ok ..." / "FAILED ..." / "skipped ...".
+declare -A RESULT=()
+STEPS=()
+FAILED=0
+# Test counts for the closing "N passed, N failed" line: ctest tests plus
+# fuzz targets, and a failed set-up step counts as one failure.
+N_PASS=0
+N_FAIL=0
+N_SKIP=0
+
+step_result() { # step_result NAME STATUS TEXT
+    STEPS+=("$1")
+    RESULT[$1]="$2${3:+ ($3)}"
+    if [[ "$2" == FAILED ]]; then
+        FAILED=1
+    fi
+}
+
+say() { printf '== %s\n' "$*"; }
+warn() { printf '!! %s\n' "$*" >&2; }
+
+# free_port - print a TCP port on 127.0.0.1 that nothing uses. Picked at
+# random below the kernel's ephemeral range (32768+), so that outgoing
+# connections do not take it between the check and the bind.
+free_port() {
+    local port _
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 12000))
+        if ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
+            continue
+        fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            continue
+        fi
+        echo "$port"
+        return 0
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- cleanup --
+TMP=""
+PG_DATA=""
+BROKER_PID=""
+PGRUN=() # prefix that runs a command as the PostgreSQL OS user
+
+stop_broker() {
+    [[ -n "$BROKER_PID" ]] || return 0
+    if kill -0 "$BROKER_PID" 2>/dev/null; then
+        say "stopping broker (pid $BROKER_PID)"
+        kill -TERM "$BROKER_PID" 2>/dev/null || true
+        local _
+        for _ in $(seq 1 100); do
+            kill -0 "$BROKER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$BROKER_PID" 2>/dev/null; then
+            warn "broker ignored SIGTERM for 10 s; killing it"
+            kill -KILL "$BROKER_PID" 2>/dev/null || true
+        fi
+    fi
+    wait "$BROKER_PID" 2>/dev/null || true
+    BROKER_PID=""
+}
+
+stop_postgres() {
+    [[ -n "$PG_DATA" && -f "$PG_DATA/postmaster.pid" ]] || return 0
+    say "stopping postgres"
+    if ! (cd "$TMP" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop) \
+        >/dev/null 2>&1; then
+        # A postmaster that will not stop must not outlive the run.
+        local pid
+        pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
+        if [[ "$pid" =~ ^[0-9]+$ ]]; then
+            warn "pg_ctl stop failed; killing postmaster $pid"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+}
+
+# shellcheck disable=SC2317 # called through the EXIT trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_broker
+    stop_postgres
+    if [[ -n "$TMP" && -d "$TMP" ]]; then
+        if ((KEEP)); then
+            say "kept $TMP"
+        else
+            rm -rf "$TMP"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'warn "interrupted"; exit 130' INT
+trap 'warn "terminated"; exit 143' TERM
+
+START=$SECONDS
+elapsed() { echo "$((SECONDS - $1)) s"; }
+
+# ------------------------------------------------------------------- deps --
+say "installing dependencies"
+t=$SECONDS
+if ./deploy/install-deps.sh; then
+    step_result deps ok "$(elapsed "$t")"
+else
+    step_result deps FAILED
+fi
+
+# ------------------------------------------------------------------ build --
+# A failed build ends the run: nothing after it has anything to test.
+say "building build-test/ (gcc, -Werror, ASan+UBSan)"
+t=$SECONDS
+mkdir -p build-test
+if ! cmake -S . -B build-test -DCMAKE_C_COMPILER=gcc \
+    -DALERTDESK_WERROR=ON -DALERTDESK_SANITIZE=ON >build-test/configure.log 2>&1; then
+    tail -n 40 build-test/configure.log
+    step_result build FAILED "cmake configure, see build-test/configure.log"
+    N_FAIL=$((N_FAIL + 1))
+elif ! cmake --build build-test -j "$JOBS" >build-test/build.log 2>&1; then
+    # The compiler's own lines first: with -j they may be far from the end.
+    grep -E ': (fatal )?error:|: warning:|undefined reference' build-test/build.log | head -n 40 || true
+    tail -n 20 build-test/build.log
+    step_result build FAILED "see build-test/build.log"
+    N_FAIL=$((N_FAIL + 1))
+else
+    step_result build ok "$(elapsed "$t")"
+fi
+
+finish() {
+    say "summary ($(elapsed "$START"))"
+    local s
+    for s in "${STEPS[@]}"; do
+        printf '  %-9s %s\n' "$s" "${RESULT[$s]}"
+    done
+    printf 'result: %d passed, %d failed, %d skipped\n' "$N_PASS" "$N_FAIL" "$N_SKIP"
+    exit "$FAILED"
+}
+
+if [[ "${RESULT[build]}" == FAILED* ]]; then
+    finish
+fi
+
+# Sanitizer reports must fail the test that triggered them, with a stack.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# The PostgreSQL OS user must be able to traverse to its data: the temp dir
+# is world-searchable and the pg/ part is handed to that user.
+TMP=$(mktemp -d /tmp/alertdesk-test.XXXXXX)
+chmod 0755 "$TMP"
+if ((KEEP)); then
+    export IT_KEEP=1
+fi
+
+# --------------------------------------------------------------- postgres --
+start_postgres() {
+    if [[ ! -x "$PG_BIN/initdb" ]]; then
+        # Another major version than the default is fine for the tests.
+        local alt
+        alt=$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1)
+        [[ -n "$alt" ]] || { warn "no initdb under /usr/lib/postgresql"; return 1; }
+        PG_BIN=$(dirname "$alt")
+    fi
+    local pgroot=$TMP/pg
+    mkdir -p "$pgroot"
+    if ((EUID == 0)); then
+        if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
+            useradd --system --user-group --no-create-home --home-dir /nonexistent \
+                --shell /usr/sbin/nologin "$PG_OS_USER"
+        fi
+        chown "$PG_OS_USER:" "$pgroot"
+        PGRUN=(runuser -u "$PG_OS_USER" --)
+    fi
+    chmod 0755 "$pgroot"
+    PG_DATA=$pgroot/data
+
+    local port
+    port=$(free_port) || { warn "no free port"; return 1; }
+    say "starting postgres on port $port"
+    # initdb --no-sync only skips syncing the fresh cluster's files once; the
+    # server itself runs with fsync on, as the durability tests need.
+    if ! (cd "$pgroot" && "${PGRUN[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U alertdesk \
+        --auth=trust -E UTF8 --no-locale --no-sync --no-instructions) \
+        >"$pgroot/initdb.log" 2>&1; then
+        cat "$pgroot/initdb.log" >&2
+        return 1
+    fi
+    cat >>"$PG_DATA/postgresql.conf" <<EOF
+
+# tests/run.sh: a private server for the test run.
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$pgroot'
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_preload_libraries = ''
+max_connections = 200
+EOF
+    if ! (cd "$pgroot" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" \
+        -l "$pgroot/postgres.log" -w -t 60 start) >/dev/null 2>&1; then
+        tail -n 30 "$pgroot/postgres.log" >&2 || true
+        return 1
+    fi
+    local _
+    for _ in $(seq 1 100); do
+        if "$PG_BIN/pg_isready" -q -h "$pgroot" -p "$port"; then
+            export PGHOST=$pgroot PGPORT=$port PGUSER=alertdesk PGDATABASE=postgres
+            PG_PORT=$port
+            return 0
+        fi
+        sleep 0.1
+    done
+    warn "postgres not ready after 10 s"
+    return 1
+}
+
+t=$SECONDS
+PG_PORT=""
+if start_postgres; then
+    step_result postgres ok "port $PG_PORT, $(elapsed "$t")"
+else
+    step_result postgres FAILED "integration tests needing it will skip"
+    N_FAIL=$((N_FAIL + 1))
+    stop_postgres
+    unset PGHOST PGPORT
+fi
+
+# ----------------------------------------------------------------- broker --
+start_broker() {
+    local bin=build-test/tests/tools/kafka_broker
+    if [[ ! -x "$bin" ]]; then
+        warn "no $bin: running without a Kafka broker (Kafka tests skip)"
+        step_result broker skipped "no kafka_broker binary"
+        return 0
+    fi
+    local args=(--brokers 3) topic
+    for topic in $KAFKA_TOPICS; do
+        args+=(--topic "$topic")
+    done
+    say "starting kafka_broker ${args[*]}"
+    "$bin" "${args[@]}" >"$TMP/broker.out" 2>"$TMP/broker.log" &
+    BROKER_PID=$!
+    local _ line
+    for _ in $(seq 1 300); do
+        line=$(grep -m 1 '^bootstrap=' "$TMP/broker.out" 2>/dev/null || true)
+        if [[ -n "$line" ]]; then
+            export KAFKA_BOOTSTRAP=${line#bootstrap=}
+            step_result broker ok "$KAFKA_BOOTSTRAP"
+            return 0
+        fi
+        if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    warn "kafka_broker did not print bootstrap= within 30 s"
+    tail -n 20 "$TMP/broker.out" "$TMP/broker.log" >&2 || true
+    stop_broker
+    step_result broker FAILED "Kafka tests will skip"
+    N_FAIL=$((N_FAIL + 1))
+}
+unset KAFKA_BOOTSTRAP
+start_broker
+
+# ------------------------------------------------------------------ ctest --
+say "running ctest -j$CTEST_JOBS${REGEX:+ -R $REGEX}"
+t=$SECONDS
+ctest_args=(--test-dir build-test --output-on-failure -j "$CTEST_JOBS")
+if [[ -n "$REGEX" ]]; then
+    ctest_args+=(-R "$REGEX")
+fi
+set +e
+ctest "${ctest_args[@]}" 2>&1 | tee "$TMP/ctest.log"
+ctest_rc=${PIPESTATUS[0]}
+set -e
+# Count from ctest's per-test lines: "n/N Test #k: name ....   Passed  0.1 sec".
+c_pass=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed ' "$TMP/ctest.log" || true)
+c_skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$TMP/ctest.log" || true)
+c_all=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$TMP/ctest.log" || true)
+c_fail=$((c_all - c_pass - c_skip))
+N_PASS=$((N_PASS + c_pass))
+N_SKIP=$((N_SKIP + c_skip))
+N_FAIL=$((N_FAIL + c_fail))
+ctest_text="$c_pass passed, $c_fail failed, $c_skip skipped; $(elapsed "$t")"
+if ((ctest_rc != 0 || c_fail != 0)); then
+    step_result ctest FAILED "$ctest_text"
+    if ((c_fail == 0)); then
+        N_FAIL=$((N_FAIL + 1)) # ctest itself failed (no tests found, bad regex ...)
+    fi
+elif ((c_all == 0)); then
+    step_result ctest ok "no tests matched"
+else
+    step_result ctest ok "$ctest_text"
+fi
+
+# ------------------------------------------------------------------- fuzz --
+run_fuzz() {
+    local targets=() src name
+    for src in tests/fuzz/fuzz_*.c; do
+        [[ -e "$src" ]] || continue
+        name=$(basename "$src" .c)
+        targets+=("$name")
+    done
+    if ((${#targets[@]} == 0)); then
+        step_result fuzz skipped "no tests/fuzz/fuzz_*.c"
+        return 0
+    fi
+    say "building fuzz targets in build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
+    local t0=$SECONDS
+    mkdir -p build-fuzz
+    if ! CC=clang cmake -S . -B build-fuzz -DALERTDESK_FUZZ=ON -DALERTDESK_SANITIZE=ON \
+        >build-fuzz/configure.log 2>&1 ||
+        ! cmake --build build-fuzz -j "$JOBS" --target "${targets[@]}" >build-fuzz/build.log 2>&1; then
+        tail -n 80 build-fuzz/configure.log build-fuzz/build.log 2>/dev/null || true
+        step_result fuzz FAILED "build failed, see build-fuzz/build.log"
+        N_FAIL=$((N_FAIL + 1))
+        return 0
+    fi
+    local bad=() work art
+    for name in "${targets[@]}"; do
+        work=$TMP/fuzz/$name
+        mkdir -p "$work/corpus"
+        if [[ -d "tests/fuzz/corpus/$name" ]]; then
+            cp -R "tests/fuzz/corpus/$name/." "$work/corpus/"
+        else
+            warn "$name: no seed corpus in tests/fuzz/corpus/$name/"
+        fi
+        say "fuzzing $name for ${FUZZ_SECONDS}s ($(find "$work/corpus" -type f | wc -l) seeds)"
+        if "build-fuzz/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" \
+            "$work/corpus" >"$work/fuzz.log" 2>&1; then
+            N_PASS=$((N_PASS + 1))
+        else
+            N_FAIL=$((N_FAIL + 1))
+            bad+=("$name")
+            tail -n 40 "$work/fuzz.log"
+            # Keep what crashed outside the temp dir, where it survives.
+            art=build-fuzz/artifacts/$name
+            mkdir -p "$art"
+            find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' \
+                -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) \
+                -exec cp {} "$art/" \;
+            warn "$name failed; inputs in $art/ (reproduce: build-fuzz/tests/fuzz/$name $art/<file>)"
+        fi
+    done
+    if ((${#bad[@]})); then
+        step_result fuzz FAILED "${bad[*]}; $(elapsed "$t0")"
+    else
+        step_result fuzz ok "${#targets[@]} targets x ${FUZZ_SECONDS}s; $(elapsed "$t0")"
+    fi
+}
+
+if ((QUICK)); then
+    step_result fuzz skipped "--quick"
+elif ! command -v clang >/dev/null 2>&1; then
+    step_result fuzz skipped "no clang"
+else
+    run_fuzz
+fi
+
+# Stop the peers before the summary so that it is the last thing printed.
+stop_broker
+stop_postgres
+finish
