@@ -94,4 +94,15 @@ void settings_print(const settings_t *s, FILE *out);
 /* Prints the configuration reference as a Markdown table. */
 void settings_reference_markdown(FILE *out);
 
+/* Finds the token whose SHA-256 equals the presented token's. Hashes token
+ * and compares with every stored hash in constant time (CRYPTO_memcmp, all
+ * of them, match or not). Returns 0 and sets *out (may be NULL) to the
+ * entry, owned by s; -1 and *out = NULL when no token matches or token is
+ * NULL. Thread-safe while s is not modified. */
+int settings_token_lookup(const settings_t *s, const char *token, const settings_token_t **out);
+
+/* Checks the settings table itself (unique names, grouping, defaults parse).
+ * Returns 0, or -1 with the reason in err. For tests. */
+int settings_table_check(char *err, size_t errlen);
+
 #endif
