@@ -101,6 +101,7 @@ typedef struct {
 struct stream_consumer {
     void *sock;
     stream_fetch_fn fetch;
+    void *fetch_arg;
     stream_apply_fn apply;
     void *arg;
     stream_offset_t *offsets;
@@ -109,7 +110,8 @@ struct stream_consumer {
 };
 
 stream_consumer_t *stream_consumer_new(void *zctx, const char *endpoints, const char *topic,
-                                       stream_fetch_fn fetch, stream_apply_fn apply, void *arg)
+                                       stream_fetch_fn fetch, void *fetch_arg,
+                                       stream_apply_fn apply, void *apply_arg)
 {
     void *sock = zmq_socket(zctx, ZMQ_SUB);
     int hwm = 200000, linger = 0;
@@ -131,8 +133,9 @@ stream_consumer_t *stream_consumer_new(void *zctx, const char *endpoints, const 
     stream_consumer_t *c = xcalloc(1, sizeof *c);
     c->sock = sock;
     c->fetch = fetch;
+    c->fetch_arg = fetch_arg;
     c->apply = apply;
-    c->arg = arg;
+    c->arg = apply_arg;
     return c;
 }
 
@@ -215,7 +218,7 @@ static int stream_fill(stream_consumer_t *c, stream_offset_t *o, int64_t upto)
 {
     stream_fetch_ctx_t fc = {c, o};
     int64_t before = o->last_seq;
-    int64_t got = c->fetch(c->arg, o->name, o->last_seq, upto, stream_apply_fetched, &fc);
+    int64_t got = c->fetch(c->fetch_arg, o->name, o->last_seq, upto, stream_apply_fetched, &fc);
     if (got < 0) {
         return -1;
     }

@@ -62,9 +62,11 @@ typedef int64_t (*stream_fetch_fn)(void *arg, const char *stream, int64_t after_
                                    int64_t upto_seq, stream_apply_fn apply, void *apply_arg);
 
 /* Connects a SUB socket to every endpoint in the comma-separated list.
- * Caller owns the result; free with stream_consumer_destroy(). */
+ * fetch gets fetch_arg (its store handle, e.g. a PGconn); apply gets
+ * apply_arg. Caller owns the result; free with stream_consumer_destroy(). */
 stream_consumer_t *stream_consumer_new(void *zctx, const char *endpoints, const char *topic,
-                                       stream_fetch_fn fetch, stream_apply_fn apply, void *arg);
+                                       stream_fetch_fn fetch, void *fetch_arg,
+                                       stream_apply_fn apply, void *apply_arg);
 void stream_consumer_destroy(stream_consumer_t **cp);
 
 /* Sets where a stream resumes (from consumer_offsets at start-up). */

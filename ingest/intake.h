@@ -27,6 +27,9 @@ typedef enum {
     INTAKE_COMMITTED = 0,   /* stored; events[i]->seq are set */
     INTAKE_FULL = 1,        /* queue full: retry later (429) */
     INTAKE_UNAVAILABLE = 2, /* database down or shutting down: retry later (503) */
+    INTAKE_FAILED = 3,      /* the database refused these rows for good (a constraint: a
+                             * bug or an unforeseen value): do not retry as is (500; Kafka:
+                             * dead-letter the messages) */
 } intake_status_t;
 
 typedef enum { INTAKE_HTTP = 0, INTAKE_ZMQ = 1, INTAKE_KAFKA = 2 } intake_kind_t;

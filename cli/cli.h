@@ -1,0 +1,26 @@
+/*
+ * cli - the operator command line `alertdesk`: one file per command group
+ * (cli_migrate.c, cli_send.c, cli_tail.c, cli_config.c), dispatched from
+ * alertdesk.c. Each command returns the process exit status:
+ * 0 ok, 1 failure, 2 usage error, 3 temporarily unavailable.
+ */
+#ifndef ALERTDESK_CLI_H
+#define ALERTDESK_CLI_H
+
+#include "settings.h"
+
+/* Loads the settings named by --config (or defaults), printing errors.
+ * Returns 0 or -1. */
+int cli_load_settings(const char *config, settings_t *s);
+
+/* Turns a bind address (tcp://0.0.0.0:9480 or a "*" host) into one a client
+ * can connect to. Caller owns the result; free with free(). */
+char *cli_connect_endpoint(const char *bind);
+
+int cli_migrate(int argc, char **argv);
+int cli_send(int argc, char **argv);
+int cli_tail(int argc, char **argv);
+int cli_config(int argc, char **argv);
+int cli_token(int argc, char **argv);
+
+#endif

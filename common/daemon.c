@@ -1,0 +1,157 @@
+/*
+ * daemon - shared main() for the daemons: arguments, settings, signals,
+ * ticks, reload and clean exit. See daemon.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+
+#ifndef ALERTDESK_VERSION
+#define ALERTDESK_VERSION "dev"
+#endif
+
+volatile sig_atomic_t daemon_stopping = 0;
+
+static void daemon_usage(const daemon_spec_t *spec, FILE *out)
+{
+    fprintf(out,
+            "Usage: %s [--config FILE] [--check-config | --print-config] [--log-level LEVEL]\n"
+            "\n%s\n\n"
+            "Options:\n"
+            "  -c, --config FILE     deployment settings (YAML); defaults apply without it\n"
+            "      --check-config    validate the settings, print \"config ok\" and exit\n"
+            "      --print-config    print the effective settings (secrets masked) and exit\n"
+            "      --log-level L     debug, info, warn or error (overrides log.level)\n"
+            "  -h, --help            this text\n"
+            "  -V, --version         print the version\n"
+            "\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the settings file.\n"
+            "Settings reference: docs/CONFIGURATION.md\n",
+            spec->name, spec->description);
+}
+
+int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
+{
+    enum { OPT_CHECK = 256, OPT_PRINT, OPT_LEVEL };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"check-config", no_argument, NULL, OPT_CHECK},
+        {"print-config", no_argument, NULL, OPT_PRINT}, {"log-level", required_argument, NULL, OPT_LEVEL},
+        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    const char *config = NULL, *level_override = NULL;
+    int check = 0, print = 0, c;
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case OPT_CHECK:
+            check = 1;
+            break;
+        case OPT_PRINT:
+            print = 1;
+            break;
+        case OPT_LEVEL:
+            level_override = optarg;
+            break;
+        case 'h':
+            daemon_usage(spec, stdout);
+            return 0;
+        case 'V':
+            printf("%s %s\n", spec->name, ALERTDESK_VERSION);
+            return 0;
+        default:
+            daemon_usage(spec, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", spec->name, argv[optind]);
+        return 2;
+    }
+    settings_t s;
+    char err[1024];
+    if (settings_load(config, &s, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", spec->name, err);
+        return 1;
+    }
+    log_level_t level = LOG_INFO;
+    const char *lv = level_override ? level_override : s.log_level;
+    if (log_level_parse(lv, &level) < 0) {
+        fprintf(stderr, "%s: --log-level: unknown level \"%s\" (debug, info, warn, error)\n",
+                spec->name, lv);
+        settings_free(&s);
+        return 1;
+    }
+    if (check) {
+        printf("config ok%s%s\n", config ? ": " : " (defaults)", config ? config : "");
+        settings_free(&s);
+        return 0;
+    }
+    if (print) {
+        settings_print(&s, stdout);
+        settings_free(&s);
+        return 0;
+    }
+    log_init(spec->component, level);
+
+    /* Block the signals before any thread exists so every thread inherits
+     * the mask and only sigtimedwait below receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    void *state = NULL;
+    log_info("msg=starting version=%s config=%s", ALERTDESK_VERSION, config ? config : "(defaults)");
+    if (spec->start(&s, &state) < 0) {
+        log_error("msg=\"start failed\"");
+        settings_free(&s);
+        metrics_shutdown();
+        return 1;
+    }
+    struct timespec tick = {spec->tick_ms / 1000, (long)(spec->tick_ms % 1000) * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
+            daemon_stopping = 1;
+            break;
+        }
+        if (sig == SIGHUP) {
+            settings_t fresh;
+            if (!config) {
+                log_info("msg=\"SIGHUP without a config file: nothing to reload\"");
+            } else if (settings_load(config, &fresh, err, sizeof err) < 0) {
+                log_error("msg=\"reload refused, keeping current settings\" error=\"%s\"", err);
+            } else if (spec->reload && spec->reload(state, &fresh) == 0) {
+                settings_free(&s);
+                s = fresh;
+                log_info("msg=\"settings reloaded\"");
+            } else {
+                settings_free(&fresh);
+            }
+            continue;
+        }
+        if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+            log_error("msg=\"sigtimedwait failed\" error=\"%s\"", strerror(errno));
+        }
+        if (spec->tick) {
+            spec->tick(state);
+        }
+    }
+    spec->stop(state);
+    settings_free(&s);
+    metrics_shutdown();
+    log_info("msg=stopped");
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * daemon - the one skeleton every alertdesk daemon hands its callbacks to
+ * (Postfix's single_server is the model).
+ *
+ * It parses the common arguments (--config, --check-config, --print-config,
+ * --log-level, --help, --version), loads the settings table, sets up
+ * logging, blocks SIGTERM/SIGINT/SIGHUP in every thread the daemon starts and
+ * waits for them in the main thread, calling the daemon's tick every
+ * tick_ms for housekeeping (heartbeats, partitions). SIGHUP reloads the file
+ * and offers the new settings to reload(); SIGTERM/SIGINT call stop(), which
+ * drains, and the process exits 0.
+ */
+#ifndef ALERTDESK_DAEMON_H
+#define ALERTDESK_DAEMON_H
+
+#include <signal.h>
+
+#include "settings.h"
+
+typedef struct {
+    const char *name;        /* "alertdesk-ingest" */
+    const char *component;   /* log comp=, "ingest" */
+    const char *description; /* one paragraph for --help */
+    int tick_ms;
+    /* Starts threads and sockets. Return 0, or -1 to exit 1 (already logged). */
+    int (*start)(const settings_t *s, void **state);
+    /* Called every tick_ms from the main thread. */
+    void (*tick)(void *state);
+    /* New settings after SIGHUP; return -1 to keep the old ones (logged). */
+    int (*reload)(void *state, const settings_t *fresh);
+    /* Drains and frees everything start() made. */
+    void (*stop)(void *state);
+} daemon_spec_t;
+
+/* Runs the daemon; returns the process exit status. */
+int daemon_main(const daemon_spec_t *spec, int argc, char **argv);
+
+/* Non-zero once SIGTERM/SIGINT arrived; threads may poll it. */
+extern volatile sig_atomic_t daemon_stopping;
+
+#endif

@@ -1,0 +1,330 @@
+/*
+ * http_server - libmicrohttpd wrapper: routing, bounded bodies, suspend and
+ * resume for answers after commit, /healthz and /metrics. See http_server.h.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    http_route_t *routes;
+    size_t nroutes;
+    bool (*healthy)(void *arg, char *why, size_t whylen);
+    void *health_arg;
+    int port;
+};
+
+struct http_request {
+    http_server_t *srv;
+    struct MHD_Connection *conn;
+    const http_route_t *route;
+    const char *method;
+    char *path;
+    char *body;
+    size_t body_len, body_cap;
+    bool too_large;
+    bool dispatched;
+    bool suspended;
+    /* The answer; set once by http_respond, read by the MHD thread. */
+    pthread_mutex_t lock;
+    bool answered;
+    int status;
+    char *resp_body;
+    size_t resp_len;
+    const char *resp_type;
+    int retry_after_s;
+};
+
+const char *http_request_method(const http_request_t *req)
+{
+    return req->method;
+}
+
+const char *http_request_path(const http_request_t *req)
+{
+    return req->path;
+}
+
+const char *http_request_body(const http_request_t *req, size_t *len)
+{
+    *len = req->body_len;
+    return req->body ? req->body : "";
+}
+
+const char *http_request_header(const http_request_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void http_suspend(http_request_t *req)
+{
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_respond(http_request_t *req, int status, const char *content_type, const char *body,
+                  size_t len, int retry_after_s)
+{
+    pthread_mutex_lock(&req->lock);
+    if (req->answered) {
+        pthread_mutex_unlock(&req->lock);
+        log_error("msg=\"request answered twice\" path=%s", req->path);
+        abort(); /* a broken invariant, not bad input */
+    }
+    req->answered = true;
+    req->status = status;
+    req->resp_type = content_type;
+    req->resp_body = xmalloc(len + 1);
+    memcpy(req->resp_body, body, len);
+    req->resp_len = len;
+    req->retry_after_s = retry_after_s;
+    bool resume = req->suspended;
+    struct MHD_Connection *conn = req->conn;
+    pthread_mutex_unlock(&req->lock);
+    if (resume) {
+        MHD_resume_connection(conn);
+    }
+}
+
+void http_respond_json(http_request_t *req, int status, const char *json, int retry_after_s)
+{
+    http_respond(req, status, "application/json", json, strlen(json), retry_after_s);
+}
+
+static enum MHD_Result http_queue(struct MHD_Connection *conn, int status, const char *type,
+                                  const char *body, size_t len, int retry_after_s)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", type);
+    if (retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", retry_after_s);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result http_builtin(http_server_t *srv, struct MHD_Connection *conn,
+                                    const char *path)
+{
+    if (strcmp(path, "/healthz") == 0) {
+        char why[256] = "";
+        bool ok = !srv->healthy || srv->healthy(srv->health_arg, why, sizeof why);
+        char body[384];
+        snprintf(body, sizeof body, "{\"status\":\"%s\"%s%s%s}\n", ok ? "ok" : "unavailable",
+                 *why ? ",\"reason\":\"" : "", why, *why ? "\"" : "");
+        return http_queue(conn, ok ? 200 : 503, "application/json", body, strlen(body), 0);
+    }
+    size_t len;
+    char *text = metrics_render(&len);
+    enum MHD_Result r = http_queue(conn, 200, "text/plain; version=0.0.4", text, len, 0);
+    free(text);
+    return r;
+}
+
+static const char *http_status_json(int status)
+{
+    switch (status) {
+    case 404:
+        return "{\"error\":\"no such endpoint\"}";
+    case 405:
+        return "{\"error\":\"method not allowed\"}";
+    default:
+        return "{\"error\":\"request body too large\",\"field\":\"body\"}";
+    }
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload_data, size_t *upload_data_size,
+                                   void **con_cls)
+{
+    (void)version;
+    http_server_t *srv = cls;
+    http_request_t *req = *con_cls;
+    if (!req) {
+        if (strcmp(method, "GET") == 0 &&
+            (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0)) {
+            return http_builtin(srv, conn, url);
+        }
+        const http_route_t *route = NULL;
+        bool path_known = false;
+        for (size_t i = 0; i < srv->nroutes; i++) {
+            if (strcmp(srv->routes[i].path, url) == 0) {
+                path_known = true;
+                if (strcmp(srv->routes[i].method, method) == 0) {
+                    route = &srv->routes[i];
+                }
+            }
+        }
+        if (!route) {
+            int st = path_known ? 405 : 404;
+            const char *b = http_status_json(st);
+            return http_queue(conn, st, "application/json", b, strlen(b), 0);
+        }
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > route->max_body) {
+            const char *b = http_status_json(413);
+            return http_queue(conn, 413, "application/json", b, strlen(b), 0);
+        }
+        req = xcalloc(1, sizeof *req);
+        req->srv = srv;
+        req->conn = conn;
+        req->route = route;
+        req->method = route->method;
+        req->path = xstrdup(url);
+        pthread_mutex_init(&req->lock, NULL);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!req->too_large) {
+            if (req->body_len + *upload_data_size > req->route->max_body) {
+                req->too_large = true;
+                free(req->body);
+                req->body = NULL;
+                req->body_len = 0;
+            } else {
+                if (req->body_cap < req->body_len + *upload_data_size + 1) {
+                    req->body_cap = (req->body_len + *upload_data_size + 1) * 2;
+                    if (req->body_cap > req->route->max_body + 1) {
+                        req->body_cap = req->route->max_body + 1;
+                    }
+                    req->body = xrealloc(req->body, req->body_cap);
+                }
+                memcpy(req->body + req->body_len, upload_data, *upload_data_size);
+                req->body_len += *upload_data_size;
+                req->body[req->body_len] = '\0';
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!req->dispatched) {
+        req->dispatched = true;
+        if (req->too_large) {
+            const char *b = http_status_json(413);
+            return http_queue(conn, 413, "application/json", b, strlen(b), 0);
+        }
+        req->route->handler(req, req->route->arg);
+        if (req->suspended) {
+            /* Answered (or to be answered) from another thread: MHD calls
+             * us again once http_respond() resumes the connection. */
+            return MHD_YES;
+        }
+    }
+    pthread_mutex_lock(&req->lock);
+    bool answered = req->answered;
+    pthread_mutex_unlock(&req->lock);
+    if (!answered) {
+        if (!req->suspended) {
+            log_error("msg=\"handler neither answered nor suspended\" path=%s", req->path);
+            abort();
+        }
+        /* Resumed spuriously before the answer: wait again. */
+        MHD_suspend_connection(conn);
+        return MHD_YES;
+    }
+    return http_queue(conn, req->status, req->resp_type, req->resp_body, req->resp_len,
+                      req->retry_after_s);
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    http_request_t *req = *con_cls;
+    if (!req) {
+        return;
+    }
+    pthread_mutex_destroy(&req->lock);
+    free(req->path);
+    free(req->body);
+    free(req->resp_body);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512], q[600];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_warn("msg=%s", log_q(msg, q, sizeof q));
+}
+
+http_server_t *http_server_start(const http_server_config_t *cfg)
+{
+    const char *colon = strrchr(cfg->listen, ':');
+    if (!colon) {
+        log_error("msg=\"bad listen address\" listen=%s", cfg->listen);
+        return NULL;
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->listen), cfg->listen);
+    int port = atoi(colon + 1);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+                  &addr.sin_addr) != 1) {
+        log_error("msg=\"listen host must be an IPv4 address\" listen=%s", cfg->listen);
+        return NULL;
+    }
+    http_server_t *srv = xcalloc(1, sizeof *srv);
+    srv->routes = xmalloc(cfg->nroutes * sizeof *srv->routes);
+    memcpy(srv->routes, cfg->routes, cfg->nroutes * sizeof *srv->routes);
+    srv->nroutes = cfg->nroutes;
+    srv->healthy = cfg->healthy;
+    srv->health_arg = cfg->health_arg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    srv->mhd = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, http_access, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+    if (!srv->mhd) {
+        log_error("msg=\"cannot listen\" listen=%s", cfg->listen);
+        free(srv->routes);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : port;
+    return srv;
+}
+
+void http_server_stop(http_server_t **sp)
+{
+    if (!sp || !*sp) {
+        return;
+    }
+    MHD_stop_daemon((*sp)->mhd);
+    free((*sp)->routes);
+    free(*sp);
+    *sp = NULL;
+}
+
+int http_server_port(const http_server_t *s)
+{
+    return s->port;
+}

@@ -1,0 +1,70 @@
+/*
+ * http_server - the HTTP side every daemon shares, on libmicrohttpd.
+ *
+ * A route table maps (method, path) to a handler that sees the whole request
+ * body (bounded: a Content-Length over the route's limit is refused with 413
+ * before reading, and a body that grows past it is discarded and refused).
+ * GET /healthz (200 only when the daemon's health callback says so) and
+ * GET /metrics (Prometheus text) are built in.
+ *
+ * A handler either answers at once with http_respond*(), or calls
+ * http_suspend() and answers later from any thread with http_respond*():
+ * that is how ingest answers only after the group commit without holding an
+ * HTTP thread per request. Every request is answered exactly once.
+ */
+#ifndef ALERTDESK_HTTP_SERVER_H
+#define ALERTDESK_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct http_server http_server_t;
+typedef struct http_request http_request_t;
+
+typedef void (*http_handler_fn)(http_request_t *req, void *arg);
+
+typedef struct {
+    const char *method; /* "POST", "GET" */
+    const char *path;   /* exact match */
+    http_handler_fn handler;
+    void *arg;
+    size_t max_body; /* bytes; 0 = no body accepted */
+} http_route_t;
+
+typedef struct {
+    const char *listen; /* "host:port" */
+    int threads;
+    const http_route_t *routes; /* copied */
+    size_t nroutes;
+    bool (*healthy)(void *arg, char *why, size_t whylen);
+    void *health_arg;
+} http_server_config_t;
+
+/* Starts serving. Returns NULL (logged) when it cannot listen. Caller owns
+ * the result; free with http_server_stop(). */
+http_server_t *http_server_start(const http_server_config_t *cfg);
+/* Stops accepting, answers nothing more and frees the server. Suspended
+ * requests must have been answered first (drain before stopping). */
+void http_server_stop(http_server_t **sp);
+/* The port actually bound (useful with port 0). */
+int http_server_port(const http_server_t *s);
+
+/* Request accessors, valid until the request is answered. */
+const char *http_request_method(const http_request_t *req);
+const char *http_request_path(const http_request_t *req);
+const char *http_request_body(const http_request_t *req, size_t *len);
+/* A request header, or NULL. */
+const char *http_request_header(const http_request_t *req, const char *name);
+
+/* Marks the request to be answered later. Call before handing it to another
+ * thread, and only from inside the handler. */
+void http_suspend(http_request_t *req);
+
+/* Answers. Copies body. retry_after_s > 0 adds a Retry-After header. From
+ * the handler, or from any thread once suspended. */
+void http_respond(http_request_t *req, int status, const char *content_type, const char *body,
+                  size_t len, int retry_after_s);
+/* Answers with a JSON body (NUL-terminated). */
+void http_respond_json(http_request_t *req, int status, const char *json, int retry_after_s);
+
+#endif
