@@ -267,7 +267,8 @@ static metric_t *metrics_register_locked(const char *name, const char *help, con
         free(canon);
         metric_t *m = *mp;
         if (type == METRIC_HISTOGRAM &&
-            (m->nbounds != nbounds || memcmp(m->bounds, bounds, nbounds * sizeof *bounds) != 0)) {
+            (m->nbounds != nbounds ||
+             (nbounds && memcmp(m->bounds, bounds, nbounds * sizeof *bounds) != 0))) {
             metrics_die("histogram registered again with other bounds", name);
         }
         return m;
