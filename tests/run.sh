@@ -102,11 +102,64 @@ free_port() {
     return 1
 }
 
+# run_fg CMD... - run CMD in its own session and wait for it. bash runs a
+# trap only after the foreground command ends; a background one plus `wait`
+# lets SIGTERM / Ctrl-C act at once, and cleanup then stops CMD's whole
+# process group (ctest, the tests and what they started, or a fuzzer).
+FG_PID=""
+run_fg() {
+    setsid "$@" &
+    FG_PID=$!
+    local rc=0
+    wait "$FG_PID" || rc=$?
+    FG_PID=""
+    return "$rc"
+}
+
 # ---------------------------------------------------------------- cleanup --
 TMP=""
 PG_DATA=""
 BROKER_PID=""
 PGRUN=() # prefix that runs a command as the PostgreSQL OS user
+
+# fg_members [ctest] - pids of the live processes in run_fg's group: with
+# "ctest", only ctest's; without, all but ctest's. Zombies (the unreaped
+# leader, a test ctest has not reaped) do not count.
+# shellcheck disable=SC2317 # called from cleanup
+fg_members() {
+    ps -eo pid=,pgid=,stat=,comm= | awk -v g="$FG_PID" -v want="${1:-}" '
+        $2 == g && $3 !~ /^Z/ && (($4 == "ctest") == (want == "ctest")) { print $1 }'
+}
+
+# stop_fg - stop the group run_fg started, giving the tests 10 s to run their
+# own cleanup (kill their daemons, drop their databases) while PostgreSQL
+# still runs. ctest answers SIGTERM by SIGKILLing its whole process tree,
+# which would skip that cleanup: so ctest is frozen first (it then starts no
+# more tests), the rest of the group gets SIGTERM, and ctest is killed last.
+# shellcheck disable=SC2317 # called from cleanup
+stop_fg() {
+    [[ -n "$FG_PID" ]] || return 0
+    say "stopping the running step (process group $FG_PID)"
+    local ctest_pids others _
+    mapfile -t ctest_pids < <(fg_members ctest)
+    if ((${#ctest_pids[@]})); then
+        kill -STOP "${ctest_pids[@]}" 2>/dev/null || true
+    fi
+    mapfile -t others < <(fg_members)
+    if ((${#others[@]})); then
+        kill -TERM "${others[@]}" 2>/dev/null || true
+    fi
+    for _ in $(seq 1 100); do
+        [[ -n "$(fg_members)" ]] || break
+        sleep 0.1
+    done
+    if [[ -n "$(fg_members)" ]]; then
+        warn "still running after 10 s; killing the group"
+    fi
+    kill -KILL -- "-$FG_PID" 2>/dev/null || true
+    wait "$FG_PID" 2>/dev/null || true
+    FG_PID=""
+}
 
 stop_broker() {
     [[ -n "$BROKER_PID" ]] || return 0
@@ -146,6 +199,7 @@ stop_postgres() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_fg
     stop_broker
     stop_postgres
     if [[ -n "$TMP" && -d "$TMP" ]]; then
@@ -183,7 +237,7 @@ if ! cmake -S . -B build-test -DCMAKE_C_COMPILER=gcc \
     tail -n 40 build-test/configure.log
     step_result build FAILED "cmake configure, see build-test/configure.log"
     N_FAIL=$((N_FAIL + 1))
-elif ! cmake --build build-test -j "$JOBS" >build-test/build.log 2>&1; then
+elif ! run_fg cmake --build build-test -j "$JOBS" >build-test/build.log 2>&1; then
     # The compiler's own lines first: with -j they may be far from the end.
     grep -E ': (fatal )?error:|: warning:|undefined reference' build-test/build.log | head -n 40 || true
     tail -n 20 build-test/build.log
@@ -337,10 +391,10 @@ ctest_args=(--test-dir build-test --output-on-failure -j "$CTEST_JOBS")
 if [[ -n "$REGEX" ]]; then
     ctest_args+=(-R "$REGEX")
 fi
-set +e
-ctest "${ctest_args[@]}" 2>&1 | tee "$TMP/ctest.log"
-ctest_rc=${PIPESTATUS[0]}
-set -e
+ctest_rc=0
+# shellcheck disable=SC2016 # expanded by the inner bash
+run_fg bash -c 'ctest "$@" 2>&1 | tee "$0"; exit "${PIPESTATUS[0]}"' "$TMP/ctest.log" \
+    "${ctest_args[@]}" || ctest_rc=$?
 # Count from ctest's per-test lines: "n/N Test #k: name ....   Passed  0.1 sec".
 c_pass=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed ' "$TMP/ctest.log" || true)
 c_skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$TMP/ctest.log" || true)
@@ -378,7 +432,7 @@ run_fuzz() {
     mkdir -p build-fuzz
     if ! CC=clang cmake -S . -B build-fuzz -DALERTDESK_FUZZ=ON -DALERTDESK_SANITIZE=ON \
         >build-fuzz/configure.log 2>&1 ||
-        ! cmake --build build-fuzz -j "$JOBS" --target "${targets[@]}" >build-fuzz/build.log 2>&1; then
+        ! run_fg cmake --build build-fuzz -j "$JOBS" --target "${targets[@]}" >build-fuzz/build.log 2>&1; then
         tail -n 80 build-fuzz/configure.log build-fuzz/build.log 2>/dev/null || true
         step_result fuzz FAILED "build failed, see build-fuzz/build.log"
         N_FAIL=$((N_FAIL + 1))
@@ -394,7 +448,7 @@ run_fuzz() {
             warn "$name: no seed corpus in tests/fuzz/corpus/$name/"
         fi
         say "fuzzing $name for ${FUZZ_SECONDS}s ($(find "$work/corpus" -type f | wc -l) seeds)"
-        if "build-fuzz/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+        if run_fg "build-fuzz/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
             -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" \
             "$work/corpus" >"$work/fuzz.log" 2>&1; then
             N_PASS=$((N_PASS + 1))
