@@ -45,8 +45,8 @@ done
 if ((${#bad[@]})); then
     echo "FAIL: ${#bad[@]} of ${#files[@]} files are not clang-formatted:"
     printf '  %s\n' "${bad[@]}"
-    echo "first differences:"
-    "$CLANG_FORMAT" --dry-run "${bad[0]}" 2>&1 | head -n 20
+    echo "first differences (${bad[0]}):"
+    diff -u "${bad[0]}" <("$CLANG_FORMAT" "${bad[0]}") | head -n 30 || true
     exit 1
 fi
 echo "ok - ${#files[@]} files clang-formatted"
