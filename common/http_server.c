@@ -266,6 +266,7 @@ static void http_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     char msg[512], q[600];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\r\n")] = '\0';
     log_warn("msg=%s", log_q(msg, q, sizeof q));
 }
 
@@ -297,11 +298,11 @@ http_server_t *http_server_start(const http_server_config_t *cfg)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     srv->mhd = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, http_access, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        flags, (uint16_t)port, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     if (!srv->mhd) {
         log_error("msg=\"cannot listen\" listen=%s", cfg->listen);
         free(srv->routes);

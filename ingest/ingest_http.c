@@ -152,11 +152,19 @@ static void ingest_http_handle(http_request_t *hreq, void *arg)
     decode_any(format, body, len, &in->s->limits, &ctx, &r);
 
     size_t n = r.nevents;
-    ingest_count(in, INTAKE_HTTP, format, &r, n);
+    /* PagerDuty's routing_key is its credential: an unknown one is an auth
+     * refusal (401), not a malformed body. */
+    bool unknown_key = format == EVENT_FORMAT_PAGERDUTY && r.nrejects > 0 &&
+                       strcmp(r.rejects[0].field, "routing_key") == 0 &&
+                       strstr(r.rejects[0].error, "unknown") != NULL;
+    if (unknown_key) {
+        ingest_count(in, INTAKE_HTTP, format, NULL, 0);
+        metric_inc(in->m_rejected[INTAKE_HTTP][INGEST_REJECT_AUTH]);
+    } else {
+        ingest_count(in, INTAKE_HTTP, format, &r, n);
+    }
     if (format == EVENT_FORMAT_PAGERDUTY) {
         if (r.nrejects > 0 || n == 0) {
-            bool unknown_key = r.nrejects > 0 && strcmp(r.rejects[0].field, "routing_key") == 0 &&
-                               strstr(r.rejects[0].error, "unknown");
             char *text = ingest_http_pagerduty_errors(&r);
             http_respond_json(hreq, unknown_key ? 401 : 400, text, 0);
             free(text);
