@@ -24,6 +24,7 @@
 #   --keep     keep the temp dir (PostgreSQL data, logs) and the integration
 #              tests' own temp dirs (IT_KEEP=1) for debugging
 # Environment: FUZZ_SECONDS (default 30), CTEST_JOBS (default 2),
+#   BUILD_DIR (default build-test), FUZZ_DIR (default build-fuzz),
 #   PG_BIN (default /usr/lib/postgresql/15/bin), KAFKA_TOPICS (broker topics,
 #   default "alertdesk.alerts:3 alertdesk.events:3").
 set -euo pipefail
@@ -61,6 +62,9 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 KAFKA_TOPICS=${KAFKA_TOPICS:-alertdesk.alerts:3 alertdesk.events:3}
 JOBS=$(nproc 2>/dev/null || echo 2)
 PG_OS_USER=alertdesk-test
+# Build dirs, relative to the repo; another pair lets two runs coexist.
+BUILD_DIR=${BUILD_DIR:-build-test}
+FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
 
 # Results of each step for the summary: name -> "ok ..." / "FAILED ..." / "skipped ...".
 declare -A RESULT=()
@@ -108,7 +112,7 @@ free_port() {
 # process group (ctest, the tests and what they started, or a fuzzer).
 FG_PID=""
 run_fg() {
-    setsid "$@" &
+    setsid "$@" 9>&- &
     FG_PID=$!
     local rc=0
     wait "$FG_PID" || rc=$?
@@ -229,19 +233,27 @@ fi
 
 # ------------------------------------------------------------------ build --
 # A failed build ends the run: nothing after it has anything to test.
-say "building build-test/ (gcc, -Werror, ASan+UBSan)"
+say "building $BUILD_DIR/ (gcc, -Werror, ASan+UBSan)"
 t=$SECONDS
-mkdir -p build-test
-if ! cmake -S . -B build-test -DCMAKE_C_COMPILER=gcc \
-    -DALERTDESK_WERROR=ON -DALERTDESK_SANITIZE=ON >build-test/configure.log 2>&1; then
-    tail -n 40 build-test/configure.log
-    step_result build FAILED "cmake configure, see build-test/configure.log"
+mkdir -p "$BUILD_DIR"
+# Two runs building in one dir would spoil each other's build: the second
+# waits for the first (the lock goes with this process; the peers and
+# tests are started without fd 9, so that a leftover one cannot hold it).
+exec 9>"$BUILD_DIR/.run.lock"
+if ! flock -n 9; then
+    say "waiting for another tests/run.sh using $BUILD_DIR/"
+    flock 9
+fi
+if ! cmake -S . -B "$BUILD_DIR" -DCMAKE_C_COMPILER=gcc \
+    -DALERTDESK_WERROR=ON -DALERTDESK_SANITIZE=ON >"$BUILD_DIR/configure.log" 2>&1; then
+    tail -n 40 "$BUILD_DIR/configure.log"
+    step_result build FAILED "cmake configure, see $BUILD_DIR/configure.log"
     N_FAIL=$((N_FAIL + 1))
-elif ! run_fg cmake --build build-test -j "$JOBS" >build-test/build.log 2>&1; then
+elif ! run_fg cmake --build "$BUILD_DIR" -j "$JOBS" >"$BUILD_DIR/build.log" 2>&1; then
     # The compiler's own lines first: with -j they may be far from the end.
-    grep -E ': (fatal )?error:|: warning:|undefined reference' build-test/build.log | head -n 40 || true
-    tail -n 20 build-test/build.log
-    step_result build FAILED "see build-test/build.log"
+    grep -E ': (fatal )?error:|: warning:|undefined reference' "$BUILD_DIR/build.log" | head -n 40 || true
+    tail -n 20 "$BUILD_DIR/build.log"
+    step_result build FAILED "see $BUILD_DIR/build.log"
     N_FAIL=$((N_FAIL + 1))
 else
     step_result build ok "$(elapsed "$t")"
@@ -319,7 +331,7 @@ shared_preload_libraries = ''
 max_connections = 200
 EOF
     if ! (cd "$pgroot" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" \
-        -l "$pgroot/postgres.log" -w -t 60 start) >/dev/null 2>&1; then
+        -l "$pgroot/postgres.log" -w -t 60 start) >/dev/null 2>&1 9>&-; then
         tail -n 30 "$pgroot/postgres.log" >&2 || true
         return 1
     fi
@@ -349,7 +361,7 @@ fi
 
 # ----------------------------------------------------------------- broker --
 start_broker() {
-    local bin=build-test/tests/tools/kafka_broker
+    local bin=$BUILD_DIR/tests/tools/kafka_broker
     if [[ ! -x "$bin" ]]; then
         warn "no $bin: running without a Kafka broker (Kafka tests skip)"
         step_result broker skipped "no kafka_broker binary"
@@ -360,7 +372,7 @@ start_broker() {
         args+=(--topic "$topic")
     done
     say "starting kafka_broker ${args[*]}"
-    "$bin" "${args[@]}" >"$TMP/broker.out" 2>"$TMP/broker.log" &
+    "$bin" "${args[@]}" >"$TMP/broker.out" 2>"$TMP/broker.log" 9>&- &
     BROKER_PID=$!
     local _ line
     for _ in $(seq 1 300); do
@@ -387,7 +399,7 @@ start_broker
 # ------------------------------------------------------------------ ctest --
 say "running ctest -j$CTEST_JOBS${REGEX:+ -R $REGEX}"
 t=$SECONDS
-ctest_args=(--test-dir build-test --output-on-failure -j "$CTEST_JOBS")
+ctest_args=(--test-dir "$BUILD_DIR" --output-on-failure -j "$CTEST_JOBS")
 if [[ -n "$REGEX" ]]; then
     ctest_args+=(-R "$REGEX")
 fi
@@ -427,14 +439,15 @@ run_fuzz() {
         step_result fuzz skipped "no tests/fuzz/fuzz_*.c"
         return 0
     fi
-    say "building fuzz targets in build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
+    say "building fuzz targets in $FUZZ_DIR/ (clang, libFuzzer, ASan+UBSan)"
     local t0=$SECONDS
-    mkdir -p build-fuzz
-    if ! CC=clang cmake -S . -B build-fuzz -DALERTDESK_FUZZ=ON -DALERTDESK_SANITIZE=ON \
-        >build-fuzz/configure.log 2>&1 ||
-        ! run_fg cmake --build build-fuzz -j "$JOBS" --target "${targets[@]}" >build-fuzz/build.log 2>&1; then
-        tail -n 80 build-fuzz/configure.log build-fuzz/build.log 2>/dev/null || true
-        step_result fuzz FAILED "build failed, see build-fuzz/build.log"
+    mkdir -p "$FUZZ_DIR"
+    if ! CC=clang cmake -S . -B "$FUZZ_DIR" -DALERTDESK_FUZZ=ON -DALERTDESK_SANITIZE=ON \
+        >"$FUZZ_DIR/configure.log" 2>&1 ||
+        ! run_fg cmake --build "$FUZZ_DIR" -j "$JOBS" --target "${targets[@]}" \
+            >"$FUZZ_DIR/build.log" 2>&1; then
+        tail -n 80 "$FUZZ_DIR/configure.log" "$FUZZ_DIR/build.log" 2>/dev/null || true
+        step_result fuzz FAILED "build failed, see $FUZZ_DIR/build.log"
         N_FAIL=$((N_FAIL + 1))
         return 0
     fi
@@ -448,7 +461,7 @@ run_fuzz() {
             warn "$name: no seed corpus in tests/fuzz/corpus/$name/"
         fi
         say "fuzzing $name for ${FUZZ_SECONDS}s ($(find "$work/corpus" -type f | wc -l) seeds)"
-        if run_fg "build-fuzz/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+        if run_fg "$FUZZ_DIR/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
             -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" \
             "$work/corpus" >"$work/fuzz.log" 2>&1; then
             N_PASS=$((N_PASS + 1))
@@ -457,12 +470,12 @@ run_fuzz() {
             bad+=("$name")
             tail -n 40 "$work/fuzz.log"
             # Keep what crashed outside the temp dir, where it survives.
-            art=build-fuzz/artifacts/$name
+            art=$FUZZ_DIR/artifacts/$name
             mkdir -p "$art"
             find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' \
                 -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) \
                 -exec cp {} "$art/" \;
-            warn "$name failed; inputs in $art/ (reproduce: build-fuzz/tests/fuzz/$name $art/<file>)"
+            warn "$name failed; inputs in $art/ (reproduce: $FUZZ_DIR/tests/fuzz/$name $art/<file>)"
         fi
     done
     if ((${#bad[@]})); then
