@@ -49,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1196,12 +1197,18 @@ static void summary_print(const stats_t *st, int64_t elapsed_us)
         }
     }
     double secs = (double)elapsed_us / 1e6;
+    /* Our own CPU, so that a reader can tell how much of the 2 cores the
+     * generator took from the server. */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     printf("target=%s batch=%d connections=%d threads=%d inflight=%d rate=%g resources=%d "
            "event_bytes=%zu requests=%" PRId64 " events_sent=%" PRId64 " events_acked=%" PRId64
            " events_rejected=%" PRId64 " errors=%" PRId64 " errors_by_status=%s"
            " connect_failures=%" PRId64 " late=%" PRId64 " elapsed_s=%.3f events_per_s=%.0f"
            " requests_per_s=%.0f ack_latency_p50_ms=%.3f ack_latency_p90_ms=%.3f"
-           " ack_latency_p99_ms=%.3f ack_latency_max_ms=%.3f\n",
+           " ack_latency_p99_ms=%.3f ack_latency_max_ms=%.3f loadgen_cpu_s=%.2f\n",
            target_name(g_opts.target), g_opts.batch, g_opts.connections,
            g_opts.target == TARGET_ZMQ ? 1 : g_opts.threads,
            g_opts.target == TARGET_ZMQ ? g_opts.inflight : 1, g_opts.rate, g_opts.resources,
@@ -1210,7 +1217,7 @@ static void summary_print(const stats_t *st, int64_t elapsed_us)
            st->late, secs, secs > 0 ? (double)st->events_acked / secs : 0,
            secs > 0 ? (double)st->requests / secs : 0, hist_quantile_ms(&st->hist, 0.50),
            hist_quantile_ms(&st->hist, 0.90), hist_quantile_ms(&st->hist, 0.99),
-           (double)st->hist.max_us / 1000.0);
+           (double)st->hist.max_us / 1000.0, cpu);
     fflush(stdout);
 }
 
