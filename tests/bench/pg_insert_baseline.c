@@ -561,7 +561,8 @@ static void *worker_run(void *arg)
 
 /* ---- set-up ---- */
 
-/* Used when the schema is not migrated: the columns of 0001_events.sql. */
+/* Used when the schema is not migrated: the columns, checks and primary key
+ * of 0001_events.sql (which has no other index). */
 static const char PLAIN_DDL[] =
     "CREATE TABLE bench_events ("
     " stream text NOT NULL, seq bigint NOT NULL CHECK (seq > 0),"
@@ -631,9 +632,7 @@ static const char *table_create(PGconn *conn)
             fprintf(stderr, "pg_insert_baseline: LIKE events failed (%s); own DDL\n", err);
         }
         kind = "own_ddl";
-        if (!exec_ok(conn, PLAIN_DDL, err, sizeof err) ||
-            !exec_ok(conn, "CREATE INDEX ON bench_events (fingerprint, received_at)", err,
-                     sizeof err)) {
+        if (!exec_ok(conn, PLAIN_DDL, err, sizeof err)) {
             fprintf(stderr, "pg_insert_baseline: create: %s\n", err);
             exit(1);
         }
