@@ -22,7 +22,7 @@ PACKAGES=(
     libzmq3-dev librdkafka-dev libpq-dev libjansson-dev libcurl4-openssl-dev
     libmicrohttpd-dev libyaml-dev libssl-dev
     postgresql postgresql-contrib
-    kcat clang libclang-rt-14-dev clang-format curl openssl
+    kcat clang libclang-rt-14-dev clang-format curl openssl jq
     prometheus-alertmanager
     procps iproute2 util-linux
     gnuplot-nox
