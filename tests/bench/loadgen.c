@@ -420,7 +420,7 @@ typedef struct {
     size_t rlen, rcap;
     int64_t t_sent;
     int nevents;
-    int64_t retry_at; /* HC_DOWN: reconnect not before this */
+    int64_t retry_at; /* HC_DOWN: reconnect, HC_IDLE: send, not before this */
 } hconn_t;
 
 typedef struct {
@@ -655,6 +655,10 @@ static void hconn_complete(hworker_t *w, hconn_t *c, const http_resp_t *r)
     }
     c->state = HC_IDLE;
     c->rlen = 0;
+    /* A server that says "overloaded" or "unavailable" gets a pause on this
+     * connection, as a real sender would give it, instead of a retry storm
+     * that would measure how fast it can refuse. */
+    c->retry_at = (r->status == 429 || r->status == 503) ? now_us() + 100000 : 0;
     if (r->close) {
         hconn_close(w, c, 0);
     }
@@ -756,7 +760,7 @@ static void *hworker_run(void *arg)
             if (c->state == HC_DOWN && t >= c->retry_at) {
                 hconn_connect(w, c);
             }
-            if (c->state == HC_IDLE && due > 0) {
+            if (c->state == HC_IDLE && due > 0 && t >= c->retry_at) {
                 if (!hconn_send(w, c)) {
                     more = false;
                 }
@@ -771,7 +775,7 @@ static void *hworker_run(void *arg)
             hconn_t *c = evs[i].data.ptr;
             hconn_event(w, c, evs[i].events);
             /* Closed loop: the next request leaves as soon as a reply lands. */
-            if (c->state == HC_IDLE && g_opts.rate <= 0) {
+            if (c->state == HC_IDLE && g_opts.rate <= 0 && c->retry_at <= 0) {
                 hconn_send(w, c);
             }
         }
