@@ -148,8 +148,9 @@ static void kafka_broker_usage(FILE *out)
           "                          makes the broker disconnect the client)\n"
           "  error TOPIC APIKEY ERR COUNT\n"
           "                          refused: the mock has no per-topic request errors\n"
-          "  broker_error BROKER APIKEY ERR COUNT\n"
-          "                          as error, on one broker only\n"
+          "  broker_error BROKER APIKEY ERR COUNT [RTT_MS]\n"
+          "                          as error, on one broker only, each answer delayed by\n"
+          "                          RTT_MS (ERR NO_ERROR: only the delay)\n"
           "  topic_error TOPIC ERR   report ERR for TOPIC in Metadata (NO_ERROR clears)\n"
           "  clear APIKEY            drop pending cluster errors of APIKEY\n"
           "  topic NAME PARTITIONS   create a topic\n"
@@ -323,31 +324,35 @@ static int kafka_broker_exec(kafka_broker_t *kb, char *line, char *reply, size_t
                  "use \"error APIKEY ERR COUNT\" or \"topic_error TOPIC ERR\"");
         return -1;
     }
-    if ((strcmp(cmd, "error") == 0 && argc == 4) ||
-        (strcmp(cmd, "broker_error") == 0 && argc == 5)) {
-        int a = argc - 3; /* index of APIKEY */
-        id = 0;
-        if ((a == 2 && (kafka_broker_parse_int(argv[1], 1, kb->nbrokers, &id) != 0)) ||
-            kafka_broker_parse_apikey(argv[a], &apikey) != 0 ||
-            kafka_broker_parse_err(argv[a + 1], &err) != 0 ||
-            kafka_broker_parse_int(argv[a + 2], 1, 100000, &n) != 0) {
-            snprintf(reply, replylen, "usage: %s APIKEY ERR COUNT",
-                     a == 2 ? "broker_error BROKER" : "error");
+    if (strcmp(cmd, "error") == 0 && argc == 4) {
+        if (kafka_broker_parse_apikey(argv[1], &apikey) != 0 ||
+            kafka_broker_parse_err(argv[2], &err) != 0 ||
+            kafka_broker_parse_int(argv[3], 1, 100000, &n) != 0) {
+            snprintf(reply, replylen, "usage: error APIKEY ERR COUNT");
             return -1;
         }
-        if (a == 1) {
-            rd_kafka_resp_err_t *errs = xmalloc((size_t)n * sizeof *errs);
-            for (long i = 0; i < n; i++) {
-                errs[i] = err;
-            }
-            rd_kafka_mock_push_request_errors_array(kb->mcluster, apikey, (size_t)n, errs);
-            free(errs);
-            return 0;
+        rd_kafka_resp_err_t *errs = xmalloc((size_t)n * sizeof *errs);
+        for (long i = 0; i < n; i++) {
+            errs[i] = err;
+        }
+        rd_kafka_mock_push_request_errors_array(kb->mcluster, apikey, (size_t)n, errs);
+        free(errs);
+        return 0;
+    }
+    if (strcmp(cmd, "broker_error") == 0 && (argc == 5 || argc == 6)) {
+        long rtt = 0;
+        if (kafka_broker_parse_int(argv[1], 1, kb->nbrokers, &id) != 0 ||
+            kafka_broker_parse_apikey(argv[2], &apikey) != 0 ||
+            kafka_broker_parse_err(argv[3], &err) != 0 ||
+            kafka_broker_parse_int(argv[4], 1, 100000, &n) != 0 ||
+            (argc == 6 && kafka_broker_parse_int(argv[5], 0, 3600 * 1000, &rtt) != 0)) {
+            snprintf(reply, replylen, "usage: broker_error BROKER APIKEY ERR COUNT [RTT_MS]");
+            return -1;
         }
         /* The broker call is variadic only: push one (err, rtt) tuple at a time. */
         for (long i = 0; i < n; i++) {
             rd_kafka_resp_err_t e = rd_kafka_mock_broker_push_request_error_rtts(
-                kb->mcluster, (int32_t)id, apikey, 1, err, 0);
+                kb->mcluster, (int32_t)id, apikey, 1, err, (int)rtt);
             if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 return kafka_broker_result(e, reply, replylen);
             }
