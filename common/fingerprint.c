@@ -38,17 +38,37 @@ typedef struct {
 } fp_hasher_t;
 
 static EVP_MD *fp_sha256;
+static pthread_key_t fp_ctx_key;
 static pthread_once_t fp_once = PTHREAD_ONCE_INIT;
 
+static void fp_ctx_free(void *md)
+{
+    EVP_MD_CTX_free(md);
+}
+
 /* OpenSSL 3 looks an algorithm up on every EVP_DigestInit_ex(EVP_sha256())
- * (a locked provider search); fetching once saves that per event. */
-static void fp_fetch(void)
+ * (a locked provider search); fetching once saves that per event. Each
+ * thread also keeps one digest context (freed when the thread ends): making
+ * and freeing one per event cost as much as the hashing. */
+static void fp_init(void)
 {
     fp_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!fp_sha256) {
-        fprintf(stderr, "fingerprint: OpenSSL has no SHA256\n");
+    if (!fp_sha256 || pthread_key_create(&fp_ctx_key, fp_ctx_free) != 0) {
+        fprintf(stderr, "fingerprint: no SHA256 in OpenSSL or no thread key\n");
         abort();
     }
+}
+
+static EVP_MD_CTX *fp_ctx(void)
+{
+    EVP_MD_CTX *md = pthread_getspecific(fp_ctx_key);
+    if (!md) {
+        md = EVP_MD_CTX_new();
+        if (!md || pthread_setspecific(fp_ctx_key, md) != 0) {
+            abort(); /* out of memory, as xmalloc would */
+        }
+    }
+    return md;
 }
 
 static void fp_update(fp_hasher_t *h, const void *p, size_t n)
@@ -99,11 +119,11 @@ void fingerprint_compute(event_t *ev, const char *scope, const char *const *igno
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
 
-    pthread_once(&fp_once, fp_fetch);
+    pthread_once(&fp_once, fp_init);
     h.used = 0;
-    h.md = EVP_MD_CTX_new();
-    if (!h.md || EVP_DigestInit_ex(h.md, fp_sha256, NULL) != 1) {
-        abort(); /* out of memory, as xmalloc would */
+    h.md = fp_ctx();
+    if (EVP_DigestInit_ex(h.md, fp_sha256, NULL) != 1) {
+        abort();
     }
 
     fp_field(&h, "afp1");
@@ -129,7 +149,6 @@ void fingerprint_compute(event_t *ev, const char *scope, const char *const *igno
         EVP_DigestFinal_ex(h.md, digest, &dlen) != 1 || dlen < EVENT_FINGERPRINT_HEX / 2) {
         abort();
     }
-    EVP_MD_CTX_free(h.md);
 
     for (int i = 0; i < EVENT_FINGERPRINT_HEX / 2; i++) {
         ev->fingerprint[2 * i] = hex[digest[i] >> 4];
