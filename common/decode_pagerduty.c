@@ -281,6 +281,14 @@ static int pd_decode(decode_req_t *q, json_t *root, event_t *ev, const char **sc
                           req | DECODE_CHARS, &s, &n) < 0) {
             return -1;
         }
+        if (n > q->lim.max_text_bytes) {
+            /* 1024 characters may exceed a max_text_bytes set below 4 KB */
+            if (decode_fail(q, "payload.", "summary", "longer than %zu bytes",
+                            q->lim.max_text_bytes) < 0) {
+                return -1;
+            }
+            n = 0;
+        }
         ev->summary = n ? event_strndup(ev, s, n) : NULL;
         if (decode_string(q, p[PP_SOURCE], "payload.", "source", maxv, req, &s, &n) < 0) {
             return -1;
