@@ -34,6 +34,7 @@ struct ingest_commit {
     db_copy_t copy;
     wire_buf_t wire;
     int64_t next_heartbeat_us, next_partition_us;
+    int64_t last_db_contact_us; /* last commit or probe that reached the server */
     metric_t *m_batch_events, *m_commit_seconds, *m_commits, *m_commit_failures;
     metric_t *m_stored[3][5]; /* [intake kind][format] */
     metric_t *m_dead;
@@ -238,6 +239,7 @@ static void ingest_commit_chain(ingest_commit_t *c, intake_req_t *chain, size_t 
         return;
     }
     if (st == DB_OK) {
+        c->last_db_contact_us = ingest_mono_us();
         metric_observe(c->m_commit_seconds, (double)(ingest_mono_us() - t0) / 1e6);
         metric_observe(c->m_batch_events, (double)nevents);
         metric_inc(c->m_commits);
@@ -291,6 +293,14 @@ static void *ingest_commit_main(void *arg)
             backoff_ms = 100;
         }
         if (now >= c->next_heartbeat_us) {
+            /* An idle connection learns nothing of a server that went away:
+             * probe it so /healthz and the intakes know before a sender does. */
+            if (now - c->last_db_contact_us >= c->s->ingest_heartbeat_ms * 1000 &&
+                db_command(c->conn, "ingest.probe", "SELECT 1") != DB_OK) {
+                ingest_commit_disconnect(c);
+                continue;
+            }
+            c->last_db_contact_us = now;
             stream_pub_heartbeat(c->pub, c->head);
             c->next_heartbeat_us = now + c->s->ingest_heartbeat_ms * 1000;
         }
