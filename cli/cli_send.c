@@ -185,27 +185,34 @@ static int cli_send_file(cli_send_t *cs, const char *path)
 
 static void cli_send_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: alertdesk send [--config FILE] [--endpoint tcp://HOST:PORT] [--timeout SEC]\n"
-            "         --resource R --check C [--severity S] [--status firing|resolved]\n"
-            "         [--summary TEXT] [--description TEXT] [--source NAME]\n"
-            "         [--label KEY=VALUE]... [--annotation KEY=VALUE]...\n"
-            "   or: alertdesk send [...] --file events.jsonl   (one native event per line; - = stdin)\n"
-            "\nSeverity: critical, major, minor, warning (default), info.\n"
-            "Answers come after the events are stored. Exit: 0 accepted, 1 rejected, 3 unavailable.\n");
+    fprintf(
+        out,
+        "Usage: alertdesk send [--config FILE] [--endpoint tcp://HOST:PORT] [--timeout SEC]\n"
+        "         --resource R --check C [--severity S] [--status firing|resolved]\n"
+        "         [--summary TEXT] [--description TEXT] [--source NAME]\n"
+        "         [--label KEY=VALUE]... [--annotation KEY=VALUE]...\n"
+        "   or: alertdesk send [...] --file events.jsonl   (one native event per line; - = stdin)\n"
+        "\nSeverity: critical, major, minor, warning (default), info.\n"
+        "Answers come after the events are stored. Exit: 0 accepted, 1 rejected, 3 unavailable.\n");
 }
 
 int cli_send(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},    {"endpoint", required_argument, NULL, 'e'},
-        {"timeout", required_argument, NULL, 't'},   {"file", required_argument, NULL, 'f'},
-        {"resource", required_argument, NULL, 'r'},  {"check", required_argument, NULL, 'k'},
-        {"severity", required_argument, NULL, 's'},  {"status", required_argument, NULL, 'S'},
-        {"summary", required_argument, NULL, 'm'},   {"description", required_argument, NULL, 'd'},
-        {"source", required_argument, NULL, 'o'},    {"label", required_argument, NULL, 'l'},
-        {"annotation", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"endpoint", required_argument, NULL, 'e'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"file", required_argument, NULL, 'f'},
+                                         {"resource", required_argument, NULL, 'r'},
+                                         {"check", required_argument, NULL, 'k'},
+                                         {"severity", required_argument, NULL, 's'},
+                                         {"status", required_argument, NULL, 'S'},
+                                         {"summary", required_argument, NULL, 'm'},
+                                         {"description", required_argument, NULL, 'd'},
+                                         {"source", required_argument, NULL, 'o'},
+                                         {"label", required_argument, NULL, 'l'},
+                                         {"annotation", required_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *config = NULL, *endpoint = NULL, *file = NULL;
     int timeout_s = 10, c, rc = 0;
     json_t *ev = json_object(), *labels = json_object(), *annotations = json_object();

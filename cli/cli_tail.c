@@ -34,8 +34,7 @@ static int cli_tail_apply(void *arg, const char *stream, int64_t seq, const uint
     event_t *ev = NULL;
     size_t used;
     if (wire_decode(payload, len, &ev, &used) < 0) {
-        fprintf(stderr, "alertdesk tail: undecodable row stream=%s seq=%" PRId64 "\n", stream,
-                seq);
+        fprintf(stderr, "alertdesk tail: undecodable row stream=%s seq=%" PRId64 "\n", stream, seq);
         return -1;
     }
     if (!t->quiet) {
@@ -59,14 +58,11 @@ static void cli_tail_stream(void *arg, const char *stream, int64_t last_seq)
 
 int cli_tail(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"endpoint", required_argument, NULL, 'e'},
-                                         {"from-start", no_argument, NULL, 's'},
-                                         {"count", required_argument, NULL, 'n'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"endpoint", required_argument, NULL, 'e'},
+        {"from-start", no_argument, NULL, 's'},    {"count", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *config = NULL, *endpoint = NULL;
     cli_tail_t t = {0};
     int timeout_s = 0, c;

@@ -39,11 +39,13 @@ static void daemon_usage(const daemon_spec_t *spec, FILE *out)
 int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
 {
     enum { OPT_CHECK = 256, OPT_PRINT, OPT_LEVEL };
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"check-config", no_argument, NULL, OPT_CHECK},
-        {"print-config", no_argument, NULL, OPT_PRINT}, {"log-level", required_argument, NULL, OPT_LEVEL},
-        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"check-config", no_argument, NULL, OPT_CHECK},
+                                         {"print-config", no_argument, NULL, OPT_PRINT},
+                                         {"log-level", required_argument, NULL, OPT_LEVEL},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
     const char *config = NULL, *level_override = NULL;
     int check = 0, print = 0, c;
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -112,7 +114,8 @@ int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     void *state = NULL;
-    log_info("msg=starting version=%s config=%s", ALERTDESK_VERSION, config ? config : "(defaults)");
+    log_info("msg=starting version=%s config=%s", ALERTDESK_VERSION,
+             config ? config : "(defaults)");
     if (spec->start(&s, &state) < 0) {
         log_error("msg=\"start failed\"");
         settings_free(&s);

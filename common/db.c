@@ -142,8 +142,8 @@ void db_copy_free(db_copy_t *c)
 
 void db_copy_reset(db_copy_t *c)
 {
-    static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
-                                       0,   0,   0,   0,   0,   0,   0,    0};
+    static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n',
+                                       0,   0,   0,   0,   0,   0,   0,    0,    0};
     c->len = 0;
     c->rows = 0;
     db_copy_put(c, header, sizeof header);
@@ -257,6 +257,6 @@ void db_format_time(int64_t unix_us, char *buf, size_t buflen)
     }
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
 }

@@ -57,7 +57,7 @@ void db_copy_free(db_copy_t *c);
 void db_copy_reset(db_copy_t *c);
 void db_copy_row(db_copy_t *c, int16_t nfields);
 void db_copy_null(db_copy_t *c);
-void db_copy_text(db_copy_t *c, const char *s); /* NULL writes SQL NULL */
+void db_copy_text(db_copy_t *c, const char *s);            /* NULL writes SQL NULL */
 void db_copy_bytes(db_copy_t *c, const void *p, size_t n); /* text or bytea */
 void db_copy_int16(db_copy_t *c, int16_t v);
 void db_copy_int64(db_copy_t *c, int64_t v);

@@ -24,13 +24,13 @@
 
 /* Limits enforced before anything is stored; each comes from a setting. */
 typedef struct {
-    size_t max_body_bytes;       /* limits.max_body_bytes */
-    int max_depth;               /* limits.max_json_depth: nesting of objects/arrays */
-    uint32_t max_labels;         /* limits.max_labels per event (annotations too) */
-    size_t max_key_bytes;        /* limits.max_key_bytes: label/annotation key */
-    size_t max_value_bytes;      /* limits.max_value_bytes: label/annotation value, short fields */
-    size_t max_text_bytes;       /* limits.max_text_bytes: summary, description */
-    uint32_t max_events;         /* limits.max_events_per_request */
+    size_t max_body_bytes;  /* limits.max_body_bytes */
+    int max_depth;          /* limits.max_json_depth: nesting of objects/arrays */
+    uint32_t max_labels;    /* limits.max_labels per event (annotations too) */
+    size_t max_key_bytes;   /* limits.max_key_bytes: label/annotation key */
+    size_t max_value_bytes; /* limits.max_value_bytes: label/annotation value, short fields */
+    size_t max_text_bytes;  /* limits.max_text_bytes: summary, description */
+    uint32_t max_events;    /* limits.max_events_per_request */
 } decode_limits_t;
 
 /* The defaults of the settings table (used by tests and fuzzers). */
@@ -45,7 +45,7 @@ typedef struct {
 } decode_integration_t;
 
 typedef struct {
-    int64_t received_at_us;      /* stamped on every event */
+    int64_t received_at_us; /* stamped on every event */
     /* Looks up a PagerDuty routing_key; NULL result means unknown key. */
     const decode_integration_t *(*find_integration)(void *arg, const char *routing_key);
     void *find_arg;
@@ -55,9 +55,9 @@ typedef struct {
 } decode_context_t;
 
 typedef struct {
-    int index;        /* position in the request, -1 for the whole body */
-    char field[128];  /* dotted path: "labels.site", "payload.severity", "body" */
-    char error[192];  /* the rule: "longer than 256 bytes", "required", ... */
+    int index;       /* position in the request, -1 for the whole body */
+    char field[128]; /* dotted path: "labels.site", "payload.severity", "body" */
+    char error[192]; /* the rule: "longer than 256 bytes", "required", ... */
 } decode_reject_t;
 
 typedef struct {

@@ -52,9 +52,9 @@ typedef struct event_arena_chunk event_arena_chunk_t;
 
 typedef struct event {
     event_format_t format;
-    const char *source;      /* monitoring system: "alertmanager", "zabbix", ... */
-    const char *resource;    /* what is affected */
-    const char *check;       /* what was measured */
+    const char *source;   /* monitoring system: "alertmanager", "zabbix", ... */
+    const char *resource; /* what is affected */
+    const char *check;    /* what was measured */
     event_severity_t severity;
     event_status_t status;
     const char *summary;     /* may be NULL */

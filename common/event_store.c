@@ -13,15 +13,14 @@
 #include "xalloc.h"
 
 #define EVENT_STORE_PG_EPOCH_OFFSET_US 946684800000000LL
-#define EVENT_STORE_FETCH_BATCH 5000
+#define EVENT_STORE_FETCH_BATCH        5000
 
 const char EVENT_STORE_COPY_SQL[] =
     "COPY events (stream, seq, received_at, occurred_at, format, source, resource, \"check\", "
     "severity, status, summary, description, dedup_key, fingerprint, labels, annotations, "
     "raw_body) FROM STDIN (FORMAT binary)";
 
-void event_store_copy_row(db_copy_t *c, const char *stream, const event_t *ev,
-                          const char *raw_body)
+void event_store_copy_row(db_copy_t *c, const char *stream, const event_t *ev, const char *raw_body)
 {
     db_copy_row(c, 17);
     db_copy_text(c, stream);

@@ -17,7 +17,6 @@
 /* Sets ev->fingerprint. scope is the sender's namespace for its key (the
  * PagerDuty integration name; NULL for none). ignore lists labels that do
  * not identify an alert. */
-void fingerprint_compute(event_t *ev, const char *scope, const char *const *ignore,
-                         size_t nignore);
+void fingerprint_compute(event_t *ev, const char *scope, const char *const *ignore, size_t nignore);
 
 #endif

@@ -32,7 +32,8 @@ int log_level_parse(const char *name, log_level_t *out)
     return -1;
 }
 
-static void log_vwrite(log_level_t level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vwrite(log_level_t level, const char *fmt,
+                                                             va_list ap)
 {
     char line[2048];
     struct timespec ts;
@@ -40,8 +41,8 @@ static void log_vwrite(log_level_t level, const char *fmt, va_list ap)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s comp=%s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, log_level_names[level], log_component);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, log_level_names[level], log_component);
     if (n < 0 || (size_t)n >= sizeof line) {
         n = 0;
     }

@@ -22,8 +22,8 @@ int log_level_parse(const char *name, log_level_t *out);
 
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 /* Logs at level fatal and exits with status 1 (bad config or environment). */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -262,10 +262,10 @@ int migrate_status(PGconn *conn, const char *dir, FILE *out, char *err, size_t e
     for (size_t i = 0; i < n; i++) {
         char sha[65];
         int found = migrate_recorded(conn, files[i].version, sha);
-        const char *state = found < 0                               ? "unknown"
-                            : !found                                ? "pending"
+        const char *state = found < 0                           ? "unknown"
+                            : !found                            ? "pending"
                             : strcmp(sha, files[i].sha256) == 0 ? "applied"
-                                                                    : "applied-but-edited";
+                                                                : "applied-but-edited";
         pending += found == 0;
         fprintf(out, "%-8s %s\n", state, files[i].name);
     }

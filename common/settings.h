@@ -26,38 +26,38 @@ typedef enum { AUTH_ROLE_INGEST = 1, AUTH_ROLE_OPERATOR = 2, AUTH_ROLE_ADMIN = 3
 
 /* A bearer token: only the SHA-256 of the token is kept in memory. */
 typedef struct {
-    char *name;                /* who holds it, for logs and audit */
+    char *name; /* who holds it, for logs and audit */
     auth_role_t role;
-    unsigned char sha256[32];  /* from `sha256: <hex>` or by hashing `token:` */
+    unsigned char sha256[32]; /* from `sha256: <hex>` or by hashing `token:` */
 } settings_token_t;
 
 typedef struct {
-    char *name;        /* topic name */
-    bool auto_format;  /* format: auto */
+    char *name;       /* topic name */
+    bool auto_format; /* format: auto */
     event_format_t format;
 } settings_kafka_topic_t;
 
 typedef struct {
     char *name;
-    char *routing_key;        /* secret */
-    event_label_t *labels;    /* owned, keys and values malloc'd */
+    char *routing_key;     /* secret */
+    event_label_t *labels; /* owned, keys and values malloc'd */
     uint32_t nlabels;
 } settings_integration_t;
 
 typedef struct settings {
     char *config_path; /* the file loaded, or NULL for defaults only */
 
-    char *log_level;             /* log.level */
+    char *log_level; /* log.level */
 
-    char *database_url;          /* database.url (secret); "" = libpq PG* environment */
+    char *database_url;                  /* database.url (secret); "" = libpq PG* environment */
     int64_t database_connect_timeout_ms; /* database.connect_timeout */
     int64_t database_retry_max_ms;       /* database.retry_max: back-off ceiling */
 
-    char *ingest_stream;         /* ingest.stream: this instance's stream name */
-    char *ingest_http_listen;    /* ingest.http.listen: host:port */
-    int64_t ingest_http_threads; /* ingest.http.threads */
-    char *ingest_zmq_listen;     /* ingest.zmq.listen: ROUTER endpoint, "" disables */
-    char *ingest_publish;        /* ingest.publish: PUB endpoint of the events stream */
+    char *ingest_stream;              /* ingest.stream: this instance's stream name */
+    char *ingest_http_listen;         /* ingest.http.listen: host:port */
+    int64_t ingest_http_threads;      /* ingest.http.threads */
+    char *ingest_zmq_listen;          /* ingest.zmq.listen: ROUTER endpoint, "" disables */
+    char *ingest_publish;             /* ingest.publish: PUB endpoint of the events stream */
     int64_t ingest_batch_max_events;  /* ingest.batch.max_events */
     int64_t ingest_batch_max_wait_us; /* ingest.batch.max_wait (duration) */
     int64_t ingest_queue_max_events;  /* ingest.queue.max_events */
@@ -65,19 +65,19 @@ typedef struct settings {
     int64_t ingest_heartbeat_ms;      /* ingest.heartbeat_interval */
     int64_t ingest_drain_timeout_ms;  /* ingest.drain_timeout: SIGTERM grace */
 
-    char *kafka_brokers;         /* ingest.kafka.brokers, "" disables Kafka intake */
-    char *kafka_group;           /* ingest.kafka.group */
+    char *kafka_brokers;                  /* ingest.kafka.brokers, "" disables Kafka intake */
+    char *kafka_group;                    /* ingest.kafka.group */
     settings_kafka_topic_t *kafka_topics; /* ingest.kafka.topics */
     size_t nkafka_topics;
 
-    settings_token_t *tokens;    /* auth.tokens */
+    settings_token_t *tokens; /* auth.tokens */
     size_t ntokens;
-    bool auth_required;          /* auth.required: false accepts requests without a token */
+    bool auth_required; /* auth.required: false accepts requests without a token */
 
     settings_integration_t *integrations; /* integrations */
     size_t nintegrations;
 
-    decode_limits_t limits;      /* limits.* */
+    decode_limits_t limits; /* limits.* */
 
     char **fingerprint_ignore_labels; /* fingerprint.ignore_labels */
     size_t nfingerprint_ignore_labels;

@@ -11,9 +11,9 @@
 #include "stream.h"
 #include "xalloc.h"
 
-#define STREAM_KIND_DATA 'D'
+#define STREAM_KIND_DATA      'D'
 #define STREAM_KIND_HEARTBEAT 'H'
-#define STREAM_HEAD_MAX (1 + 8 + STREAM_NAME_MAX)
+#define STREAM_HEAD_MAX       (1 + 8 + STREAM_NAME_MAX)
 
 struct stream_pub {
     void *sock;

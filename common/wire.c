@@ -6,7 +6,7 @@
 #include "wire.h"
 #include "xalloc.h"
 
-#define WIRE_MAGIC 'E'
+#define WIRE_MAGIC   'E'
 #define WIRE_VERSION 1
 
 void wire_buf_init(wire_buf_t *b)
@@ -201,8 +201,8 @@ int wire_decode(const uint8_t *p, size_t len, event_t **out, size_t *used)
     if (len < 5 + 24 + EVENT_FINGERPRINT_HEX || p[0] != WIRE_MAGIC || p[1] != WIRE_VERSION) {
         return -1;
     }
-    if (p[2] < EVENT_FORMAT_NATIVE || p[2] > EVENT_FORMAT_ZABBIX || p[3] > EVENT_SEVERITY_CRITICAL ||
-        p[4] > EVENT_STATUS_ACKNOWLEDGED) {
+    if (p[2] < EVENT_FORMAT_NATIVE || p[2] > EVENT_FORMAT_ZABBIX ||
+        p[3] > EVENT_SEVERITY_CRITICAL || p[4] > EVENT_STATUS_ACKNOWLEDGED) {
         return -1;
     }
     event_t *ev = event_new((event_format_t)p[2]);

@@ -34,8 +34,8 @@ typedef struct {
 } ingest_state_t;
 
 static const char *const ingest_kind_labels[] = {"http", "zmq", "kafka"};
-static const char *const ingest_reason_labels[] = {"invalid",     "body",   "auth", "overload",
-                                                   "unavailable", "failed"};
+static const char *const ingest_reason_labels[] = {"invalid",  "body",        "auth",
+                                                   "overload", "unavailable", "failed"};
 
 /* ingest_health - /healthz: 200 only while the database is reachable. */
 static bool ingest_health(void *arg, char *why, size_t whylen)
@@ -63,8 +63,8 @@ static void ingest_metrics_init(ingest_t *in)
                      event_format_name((event_format_t)f));
             in->m_received[k][f] = metrics_counter("alertdesk_ingest_received_total",
                                                    "Requests (Kafka: messages) received", labels);
-            in->m_accepted[k][f] = metrics_counter(
-                "alertdesk_ingest_accepted_total", "Events that passed validation", labels);
+            in->m_accepted[k][f] = metrics_counter("alertdesk_ingest_accepted_total",
+                                                   "Events that passed validation", labels);
         }
         in->m_received[k][0] = in->m_received[k][1];
         in->m_accepted[k][0] = in->m_accepted[k][1];

@@ -19,7 +19,7 @@
 #include "wire.h"
 #include "xalloc.h"
 
-#define INGEST_PARTITION_EVERY_US (3600LL * 1000000)
+#define INGEST_PARTITION_EVERY_US   (3600LL * 1000000)
 #define INGEST_PARTITION_DAYS_AHEAD "3"
 
 struct ingest_commit {
@@ -131,8 +131,8 @@ static db_status_t ingest_commit_dead(ingest_commit_t *c, const intake_req_t *re
                                      "INSERT INTO dead_letters (intake, origin, reason, body) "
                                      "VALUES ($1, $2, $3, $4::bytea)",
                                      4, NULL, values, lengths, formats, 0);
-        db_status_t st = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK
-                                                                 : db_classify(c->conn, res);
+        db_status_t st =
+            PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : db_classify(c->conn, res);
         if (st != DB_OK) {
             log_error("msg=\"dead letter insert failed\" error=\"%s\"", PQresultErrorMessage(res));
         }
@@ -344,11 +344,10 @@ ingest_commit_t *ingest_commit_start(const settings_t *s, intake_queue_t *q, voi
     db_copy_init(&c->copy);
     wire_buf_init(&c->wire);
     static const double batch_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
-    static const double sec_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01,
-                                        0.02,   0.05,  0.1,   0.5,   1};
-    c->m_batch_events = metrics_histogram("alertdesk_ingest_batch_events",
-                                          "Events per committed transaction", NULL, batch_bounds,
-                                          sizeof batch_bounds / sizeof *batch_bounds);
+    static const double sec_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1};
+    c->m_batch_events =
+        metrics_histogram("alertdesk_ingest_batch_events", "Events per committed transaction", NULL,
+                          batch_bounds, sizeof batch_bounds / sizeof *batch_bounds);
     c->m_commit_seconds =
         metrics_histogram("alertdesk_ingest_commit_seconds", "Time to write and commit one batch",
                           NULL, sec_bounds, sizeof sec_bounds / sizeof *sec_bounds);

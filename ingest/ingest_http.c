@@ -211,8 +211,7 @@ static void ingest_http_handle(http_request_t *hreq, void *arg)
     }
 }
 
-http_server_t *ingest_http_start(ingest_t *in,
-                                 bool (*health)(void *arg, char *why, size_t whylen),
+http_server_t *ingest_http_start(ingest_t *in, bool (*health)(void *arg, char *why, size_t whylen),
                                  void *health_arg)
 {
     static const struct {

@@ -20,8 +20,7 @@
 
 /* Starts the HTTP intake. Returns NULL (logged) when it cannot listen.
  * Free with http_server_stop(). health is the daemon's /healthz callback. */
-http_server_t *ingest_http_start(ingest_t *in,
-                                 bool (*health)(void *arg, char *why, size_t whylen),
+http_server_t *ingest_http_start(ingest_t *in, bool (*health)(void *arg, char *why, size_t whylen),
                                  void *health_arg);
 
 #endif

@@ -16,8 +16,8 @@ struct intake_queue {
     pthread_cond_t nonempty; /* the committer waits here */
     pthread_cond_t room;     /* blocking submitters wait here */
     intake_req_t *head, *tail;
-    size_t events;      /* events queued */
-    size_t max_events;  /* bound */
+    size_t events;     /* events queued */
+    size_t max_events; /* bound */
     bool db_down;
     bool stopping;
 };
@@ -217,8 +217,8 @@ void intake_queue_destroy(intake_queue_t **qp)
     *qp = NULL;
 }
 
-intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us,
-                          int64_t linger_us, size_t *nevents)
+intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us, int64_t linger_us,
+                          size_t *nevents)
 {
     pthread_mutex_lock(&q->lock);
     if (!q->head && wait_us > 0) {

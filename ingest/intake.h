@@ -37,9 +37,9 @@ typedef enum { INTAKE_HTTP = 0, INTAKE_ZMQ = 1, INTAKE_KAFKA = 2 } intake_kind_t
 /* A message that could not be decoded and has no sender to tell (Kafka). It
  * is stored in dead_letters in the same transaction as the request's events. */
 typedef struct {
-    char *origin;  /* "topic/partition/offset" */
-    char *reason;  /* the decoder's reject: "field: error" */
-    char *body;    /* raw bytes, may contain anything; stored as bytea */
+    char *origin; /* "topic/partition/offset" */
+    char *reason; /* the decoder's reject: "field: error" */
+    char *body;   /* raw bytes, may contain anything; stored as bytea */
     size_t body_len;
 } intake_dead_letter_t;
 
@@ -48,12 +48,12 @@ typedef void (*intake_done_fn)(intake_req_t *req, intake_status_t status, void *
 
 struct intake_req {
     intake_kind_t kind;
-    event_t **events;       /* owned by the request */
+    event_t **events; /* owned by the request */
     size_t nevents;
     intake_dead_letter_t *dead; /* owned by the request */
     size_t ndead;
-    char *raw_body;         /* optional (ingest.keep_raw), owned, shared by all events */
-    intake_done_fn done;    /* called exactly once, from the committer thread */
+    char *raw_body;      /* optional (ingest.keep_raw), owned, shared by all events */
+    intake_done_fn done; /* called exactly once, from the committer thread */
     void *done_arg;
     /* private to intake.c */
     intake_req_t *next;

@@ -16,8 +16,8 @@ void intake_queue_destroy(intake_queue_t **qp);
  * (at least one request). Waits up to wait_us for the first, then lingers up
  * to linger_us for more. Returns NULL when nothing came. Caller owns the
  * chain and must call each request's done(). */
-intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us,
-                          int64_t linger_us, size_t *nevents);
+intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us, int64_t linger_us,
+                          size_t *nevents);
 
 /* The committer reports the database state; submitters see it at once. */
 void intake_set_db_down(intake_queue_t *q, bool down);
