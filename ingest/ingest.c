@@ -22,6 +22,7 @@
 #include "ingest.h"
 #include "ingest_commit.h"
 #include "ingest_http.h"
+#include "ingest_kafka.h"
 #include "ingest_zmq.h"
 #include "intake_queue.h"
 
@@ -31,6 +32,7 @@ typedef struct {
     ingest_commit_t *commit;
     http_server_t *http;
     ingest_zmq_t *zmq;
+    ingest_kafka_t *kafka;
 } ingest_state_t;
 
 static const char *const ingest_kind_labels[] = {"http", "zmq", "kafka"};
@@ -43,6 +45,10 @@ static bool ingest_health(void *arg, char *why, size_t whylen)
     ingest_state_t *st = arg;
     if (!ingest_commit_db_ok(st->commit)) {
         snprintf(why, whylen, "database unreachable");
+        return false;
+    }
+    if (st->kafka && !ingest_kafka_healthy(st->kafka)) {
+        snprintf(why, whylen, "kafka consumer unhealthy");
         return false;
     }
     return true;
@@ -122,9 +128,17 @@ static int ingest_start(const settings_t *s, void **state)
             return -1;
         }
     }
-    log_info("msg=listening http=%s zmq=%s publish=%s stream=%s", s->ingest_http_listen,
-             *s->ingest_zmq_listen ? s->ingest_zmq_listen : "off", s->ingest_publish,
-             s->ingest_stream);
+    if (*s->kafka_brokers) {
+        decode_context_t ctx;
+        ingest_decode_context(&st->in, &ctx);
+        st->kafka = ingest_kafka_start(s, st->in.q, &ctx);
+        if (!st->kafka) {
+            return -1;
+        }
+    }
+    log_info("msg=listening http=%s zmq=%s kafka=%s publish=%s stream=%s", s->ingest_http_listen,
+             *s->ingest_zmq_listen ? s->ingest_zmq_listen : "off",
+             *s->kafka_brokers ? s->kafka_brokers : "off", s->ingest_publish, s->ingest_stream);
     return 0;
 }
 
@@ -151,6 +165,7 @@ static void ingest_stop(void *state)
         return;
     }
     intake_begin_stop(st->in.q);
+    ingest_kafka_stop(&st->kafka);
     ingest_zmq_stop(&st->zmq);
     ingest_commit_stop(&st->commit);
     http_server_stop(&st->http);
