@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "xalloc.h"
 
 #ifndef ALERTDESK_VERSION
 #define ALERTDESK_VERSION "dev"
@@ -34,6 +35,38 @@ static void daemon_usage(const daemon_spec_t *spec, FILE *out)
             "\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the settings file.\n"
             "Settings reference: docs/CONFIGURATION.md\n",
             spec->name, spec->description);
+}
+
+/* daemon_reload - SIGHUP: load the file again and offer it to the daemon.
+ * Accepted settings are never freed before exit: threads may still read the
+ * previous generation (a few KiB per reload), and no lock is needed. */
+static void daemon_reload(const daemon_spec_t *spec, const char *config, void *state,
+                          settings_t ***generations, size_t *ngenerations)
+{
+    char err[1024];
+    if (!config) {
+        log_info("msg=\"SIGHUP without a config file: nothing to reload\"");
+        return;
+    }
+    settings_t *fresh = xcalloc(1, sizeof *fresh);
+    if (settings_load(config, fresh, err, sizeof err) < 0) {
+        log_error("msg=\"reload refused, keeping current settings\" error=\"%s\"", err);
+        free(fresh);
+        return;
+    }
+    log_level_t level;
+    if (log_level_parse(fresh->log_level, &level) == 0) {
+        log_init(spec->component, level);
+    }
+    if (spec->reload && spec->reload(state, fresh) == 0) {
+        *generations = xrealloc(*generations, (*ngenerations + 1) * sizeof **generations);
+        (*generations)[(*ngenerations)++] = fresh;
+        log_info("msg=\"settings reloaded\" applied=\"settings marked reloadable\" "
+                 "note=\"others take effect at the next restart\"");
+        return;
+    }
+    settings_free(fresh);
+    free(fresh);
 }
 
 int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
@@ -122,6 +155,8 @@ int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
         metrics_shutdown();
         return 1;
     }
+    settings_t **generations = NULL; /* settings accepted by reloads, kept until exit */
+    size_t ngenerations = 0;
     struct timespec tick = {spec->tick_ms / 1000, (long)(spec->tick_ms % 1000) * 1000000L};
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &tick);
@@ -131,18 +166,7 @@ int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
-            settings_t fresh;
-            if (!config) {
-                log_info("msg=\"SIGHUP without a config file: nothing to reload\"");
-            } else if (settings_load(config, &fresh, err, sizeof err) < 0) {
-                log_error("msg=\"reload refused, keeping current settings\" error=\"%s\"", err);
-            } else if (spec->reload && spec->reload(state, &fresh) == 0) {
-                settings_free(&s);
-                s = fresh;
-                log_info("msg=\"settings reloaded\"");
-            } else {
-                settings_free(&fresh);
-            }
+            daemon_reload(spec, config, state, &generations, &ngenerations);
             continue;
         }
         if (sig < 0 && errno != EAGAIN && errno != EINTR) {
@@ -154,6 +178,11 @@ int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
     }
     spec->stop(state);
     settings_free(&s);
+    for (size_t i = 0; i < ngenerations; i++) {
+        settings_free(generations[i]);
+        free(generations[i]);
+    }
+    free(generations);
     metrics_shutdown();
     log_info("msg=stopped");
     return 0;

@@ -26,7 +26,10 @@ typedef struct {
     int (*start)(const settings_t *s, void **state);
     /* Called every tick_ms from the main thread. */
     void (*tick)(void *state);
-    /* New settings after SIGHUP; return -1 to keep the old ones (logged). */
+    /* New settings after SIGHUP (log.level is applied by the skeleton).
+     * Return 0 to accept them: fresh then stays valid until exit, so the
+     * daemon may switch its reloadable parts to it with an atomic pointer
+     * store. Return -1 to keep the old ones (say why in the log). */
     int (*reload)(void *state, const settings_t *fresh);
     /* Drains and frees everything start() made. */
     void (*stop)(void *state);

@@ -88,29 +88,13 @@ static void ingest_metrics_init(ingest_t *in)
                      ingest_queue_gauge, in->q);
 }
 
-/* ingest_integrations - the decoder's view of the configured integrations. */
-static void ingest_integrations(ingest_t *in)
-{
-    const settings_t *s = in->s;
-    in->nintegrations = s->nintegrations;
-    in->integrations = xcalloc(s->nintegrations ? s->nintegrations : 1, sizeof *in->integrations);
-    for (size_t i = 0; i < s->nintegrations; i++) {
-        in->integrations[i] = (decode_integration_t){
-            .name = s->integrations[i].name,
-            .routing_key = s->integrations[i].routing_key,
-            .labels = s->integrations[i].labels,
-            .nlabels = s->integrations[i].nlabels,
-        };
-    }
-}
-
 /* ingest_start - queue, committer, then the intakes. */
 static int ingest_start(const settings_t *s, void **state)
 {
     ingest_state_t *st = xcalloc(1, sizeof *st);
     st->in.s = s;
     st->in.q = intake_queue_new((size_t)s->ingest_queue_max_events);
-    ingest_integrations(&st->in);
+    ingest_live_set(&st->in, s);
     ingest_metrics_init(&st->in);
     st->zctx = zmq_ctx_new();
     *state = st;
@@ -142,18 +126,16 @@ static int ingest_start(const settings_t *s, void **state)
     return 0;
 }
 
-/* ingest_reload - the intakes hold the settings for their lifetime, so a
- * reload applies only the log level; other changes need a restart (said in
- * the log rather than half-applied). */
+/* ingest_reload - tokens, auth.required and integrations switch at once
+ * (a new generation); listeners, limits, batching and Kafka keep what they
+ * started with until a restart. */
 static int ingest_reload(void *state, const settings_t *fresh)
 {
-    (void)state;
-    log_level_t level;
-    if (log_level_parse(fresh->log_level, &level) == 0) {
-        log_init("ingest", level);
-    }
-    log_warn("msg=\"reload applied log.level only; restart alertdesk-ingest for other settings\"");
-    return -1;
+    ingest_state_t *st = state;
+    ingest_live_set(&st->in, fresh);
+    log_info("msg=\"auth and integrations reloaded\" tokens=%zu integrations=%zu", fresh->ntokens,
+             fresh->nintegrations);
+    return 0;
 }
 
 /* ingest_stop - refuse new work, let every request in flight be committed
@@ -173,7 +155,7 @@ static void ingest_stop(void *state)
         zmq_ctx_term(st->zctx);
     }
     intake_queue_destroy(&st->in.q);
-    free(st->in.integrations);
+    ingest_live_free(&st->in);
     free(st);
 }
 

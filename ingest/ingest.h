@@ -8,6 +8,7 @@
 #ifndef ALERTDESK_INGEST_H
 #define ALERTDESK_INGEST_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "decode.h"
@@ -26,15 +27,30 @@ typedef enum {
     INGEST_REJECT_NREASONS
 } ingest_reject_reason_t;
 
-typedef struct ingest {
-    const settings_t *s;
-    intake_queue_t *q;
-    decode_integration_t *integrations; /* view of s->integrations */
+/* What a reload may change (settings marked reloadable: auth.*, integrations):
+ * one immutable generation, swapped whole by an atomic pointer store. Old
+ * generations are kept until exit, so a request in flight never reads freed
+ * memory. */
+typedef struct ingest_live {
+    const settings_t *s;                /* tokens, auth.required, integrations */
+    decode_integration_t *integrations; /* the decoder's view of s->integrations */
     size_t nintegrations;
+    struct ingest_live *older; /* previous generation, freed at exit */
+} ingest_live_t;
+
+typedef struct ingest {
+    const settings_t *s; /* as started: everything that is not reloadable */
+    intake_queue_t *q;
+    _Atomic(ingest_live_t *) live;
     metric_t *m_received[3][5]; /* requests (Kafka: messages) by [intake][format] */
     metric_t *m_accepted[3][5]; /* events handed to the committer */
     metric_t *m_rejected[3][INGEST_REJECT_NREASONS]; /* events or requests refused */
 } ingest_t;
+
+/* Makes the first or a new generation from s and publishes it. */
+void ingest_live_set(ingest_t *in, const settings_t *s);
+/* Frees every generation (at exit). */
+void ingest_live_free(ingest_t *in);
 
 /* Fills a decode context for a request received now. */
 void ingest_decode_context(const ingest_t *in, decode_context_t *ctx);

@@ -36,9 +36,10 @@ static const char ingest_http_unauthorized[] =
 
 /* Checks "Authorization: Bearer <token>" against the hashed tokens; every
  * role may post alerts. */
-static bool ingest_http_authorized(const ingest_t *in, http_request_t *req)
+static bool ingest_http_authorized(ingest_t *in, http_request_t *req)
 {
-    if (!in->s->auth_required) {
+    const settings_t *live = atomic_load(&in->live)->s;
+    if (!live->auth_required) {
         return true;
     }
     const char *h = http_request_header(req, "Authorization");
@@ -50,7 +51,7 @@ static bool ingest_http_authorized(const ingest_t *in, http_request_t *req)
         token++;
     }
     const settings_token_t *t = NULL;
-    return settings_token_lookup(in->s, token, &t) == 0;
+    return settings_token_lookup(live, token, &t) == 0;
 }
 
 static char *ingest_http_pagerduty_errors(const decode_result_t *r)

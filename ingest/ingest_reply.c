@@ -11,15 +11,44 @@
 
 static const decode_integration_t *ingest_find_integration(void *arg, const char *routing_key)
 {
-    const ingest_t *in = arg;
-    for (size_t i = 0; i < in->nintegrations; i++) {
-        /* Not secret-timing sensitive in practice (the key travels in the
-         * body like PagerDuty's), but compare the whole key anyway. */
-        if (strcmp(in->integrations[i].routing_key, routing_key) == 0) {
-            return &in->integrations[i];
+    ingest_t *in = arg;
+    const ingest_live_t *live = atomic_load(&in->live);
+    for (size_t i = 0; i < live->nintegrations; i++) {
+        if (strcmp(live->integrations[i].routing_key, routing_key) == 0) {
+            return &live->integrations[i];
         }
     }
     return NULL;
+}
+
+void ingest_live_set(ingest_t *in, const settings_t *s)
+{
+    ingest_live_t *live = xcalloc(1, sizeof *live);
+    live->s = s;
+    live->nintegrations = s->nintegrations;
+    live->integrations =
+        xcalloc(s->nintegrations ? s->nintegrations : 1, sizeof *live->integrations);
+    for (size_t i = 0; i < s->nintegrations; i++) {
+        live->integrations[i] = (decode_integration_t){
+            .name = s->integrations[i].name,
+            .routing_key = s->integrations[i].routing_key,
+            .labels = s->integrations[i].labels,
+            .nlabels = s->integrations[i].nlabels,
+        };
+    }
+    live->older = atomic_load(&in->live);
+    atomic_store(&in->live, live);
+}
+
+void ingest_live_free(ingest_t *in)
+{
+    ingest_live_t *live = atomic_exchange(&in->live, NULL);
+    while (live) {
+        ingest_live_t *older = live->older;
+        free(live->integrations);
+        free(live);
+        live = older;
+    }
 }
 
 void ingest_decode_context(const ingest_t *in, decode_context_t *ctx)
@@ -27,8 +56,11 @@ void ingest_decode_context(const ingest_t *in, decode_context_t *ctx)
     memset(ctx, 0, sizeof *ctx);
     ctx->received_at_us = event_now_us();
     /* With no integrations configured and auth off, any routing key is
-     * accepted and scopes its own dedup keys (a lab or a single sender). */
-    if (in->nintegrations > 0 || in->s->auth_required) {
+     * accepted and scopes its own dedup keys (a lab or a single sender). The
+     * choice is made per request, so a reload that adds integrations takes
+     * effect at once. */
+    const ingest_live_t *live = atomic_load(&((ingest_t *)in)->live);
+    if (live->nintegrations > 0 || live->s->auth_required) {
         ctx->find_integration = ingest_find_integration;
         ctx->find_arg = (void *)in;
     }
