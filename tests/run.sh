@@ -460,9 +460,21 @@ run_fuzz() {
         else
             warn "$name: no seed corpus in tests/fuzz/corpus/$name/"
         fi
-        say "fuzzing $name for ${FUZZ_SECONDS}s ($(find "$work/corpus" -type f | wc -l) seeds)"
+        # A dictionary tests/fuzz/<x>.dict serves every target fuzz_<x>*
+        # (decode.dict -> fuzz_decode_native, ...); the longest name wins.
+        local dict="" d opts=()
+        for d in tests/fuzz/*.dict; do
+            [[ -e "$d" ]] || continue
+            if [[ "${name#fuzz_}" == "$(basename "$d" .dict)"* && ${#d} -gt ${#dict} ]]; then
+                dict=$d
+            fi
+        done
+        if [[ -n "$dict" ]]; then
+            opts+=(-dict="$dict")
+        fi
+        say "fuzzing $name for ${FUZZ_SECONDS}s ($(find "$work/corpus" -type f | wc -l) seeds${dict:+, $dict})"
         if run_fg "$FUZZ_DIR/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
-            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" \
+            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" "${opts[@]}" \
             "$work/corpus" >"$work/fuzz.log" 2>&1; then
             N_PASS=$((N_PASS + 1))
         else
