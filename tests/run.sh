@@ -122,6 +122,7 @@ run_fg() {
 
 # ---------------------------------------------------------------- cleanup --
 TMP=""
+SUMMARY_DONE=0 # the summary names a kept temp dir itself
 PG_DATA=""
 BROKER_PID=""
 PGRUN=() # prefix that runs a command as the PostgreSQL OS user
@@ -208,7 +209,7 @@ cleanup() {
     stop_postgres
     if [[ -n "$TMP" && -d "$TMP" ]]; then
         if ((KEEP)); then
-            say "kept $TMP"
+            ((SUMMARY_DONE)) || say "kept $TMP"
         else
             rm -rf "$TMP"
         fi
@@ -229,6 +230,7 @@ if ./deploy/install-deps.sh; then
     step_result deps ok "$(elapsed "$t")"
 else
     step_result deps FAILED
+    N_FAIL=$((N_FAIL + 1))
 fi
 
 # ------------------------------------------------------------------ build --
@@ -265,7 +267,11 @@ finish() {
     for s in "${STEPS[@]}"; do
         printf '  %-9s %s\n' "$s" "${RESULT[$s]}"
     done
+    if ((KEEP)) && [[ -n "$TMP" ]]; then
+        printf "  %-9s %s\n" kept "$TMP"
+    fi
     printf 'result: %d passed, %d failed, %d skipped\n' "$N_PASS" "$N_FAIL" "$N_SKIP"
+    SUMMARY_DONE=1
     exit "$FAILED"
 }
 

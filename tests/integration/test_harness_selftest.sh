@@ -88,6 +88,7 @@ echo "ok - it_wait_until polls and times out (${waited_ms} ms)"
 # The wrapper's child (a grandchild) proves the whole process group is killed.
 outer=$IT_TMP
 (
+    IT_KEEP=0 # this scope tests the removal, also under run.sh --keep
     it_setup harness_selftest_inner
     it_bg sleeper sleep 300
     # shellcheck disable=SC2016 # expanded by the inner bash
