@@ -56,6 +56,11 @@
 #                        print "ok - WHAT" or it_fail with both values.
 #   it_pass MSG          print "PASS: MSG" (does not exit; the test ends
 #                        normally).
+#   it_log MSG           print "NAME: MSG" on stderr (progress, measurements).
+# Smaller helpers, also used by tests:
+#   it__now_us           print the wall clock in microseconds.
+#   it__us SECONDS       print "2" or "0.5" seconds in microseconds.
+#   it__pidvar NAME      print the variable name it_bg sets for NAME.
 #
 # The library sets no shell options: tests start with `set -euo pipefail`.
 
