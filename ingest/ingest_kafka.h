@@ -35,9 +35,9 @@ typedef struct ingest_kafka ingest_kafka_t;
 
 /* Starts the consumer thread. Returns NULL when s->kafka_brokers is ""
  * (Kafka intake disabled, logged at info) or on a configuration error
- * (logged with log_error). s, q and ctx (and what ctx points to) are
- * borrowed: they must outlive the intake. Caller owns the result; free with
- * ingest_kafka_stop(). */
+ * (logged with log_error). *ctx is copied (received_at_us is set per
+ * message); s, q and what ctx points to are borrowed and must outlive the
+ * intake. Caller owns the result; free with ingest_kafka_stop(). */
 ingest_kafka_t *ingest_kafka_start(const settings_t *s, intake_queue_t *q,
                                    const decode_context_t *ctx);
 
