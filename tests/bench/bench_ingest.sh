@@ -531,6 +531,21 @@ table() {
     done
     printf '| raw PostgreSQL, %s, batch 1000, 1 connection | %s | | | | | | | | |\n' "$PG_BEST_METHOD" "$PG_BEST"
     printf '| raw PostgreSQL, copy_binary, batch 1000, 2 connections | %s | | | | | | | | |\n' "$PG_2CONN"
+    local busy_runs="" o w
+    for name in ad_http_b1 ad_http_b100 ad_zmq_b1 ad_zmq_b100 am_b1 am_b100; do
+        o=$(kv "${CPU[$name]:-}" other_cpu_s)
+        w=$(kv "${CPU[$name]:-}" wall_s)
+        if awk -v o="${o:-0}" -v w="${w:-0}" -v n="$NPROC" 'BEGIN { exit !(o > 0.1 * n * w) }'; then
+            busy_runs+=" $name"
+        fi
+    done
+    echo
+    if [[ -n "$busy_runs" ]]; then
+        printf 'Other processes took more than 10%% of the machine during:%s. Those figures are\n' "$busy_runs"
+        printf 'lower than this machine gives when idle; server CPU µs/event is the steadier figure.\n'
+    else
+        printf 'No run had more than 10%% of the machine taken by other processes.\n'
+    fi
     echo
     local best_ad r
     best_ad=$(printf '%s\n%s\n' "$(eps ad_http_b100)" "$(eps ad_zmq_b100)" | sort -n | tail -n 1)
