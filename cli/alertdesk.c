@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -59,6 +60,7 @@ char *cli_connect_endpoint(const char *bind)
 int main(int argc, char **argv)
 {
     log_init("cli", LOG_WARN);
+    daemon_json_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         cli_usage(argc < 2 ? stderr : stdout);

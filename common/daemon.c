@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,8 +70,21 @@ static void daemon_reload(const daemon_spec_t *spec, const char *config, void *s
     free(fresh);
 }
 
+/* jansson allocates through these, so running out of memory aborts as
+ * everywhere else instead of looking like "not valid JSON". */
+static void *daemon_json_malloc(size_t n)
+{
+    return xmalloc(n);
+}
+
+void daemon_json_init(void)
+{
+    json_set_alloc_funcs(daemon_json_malloc, free);
+}
+
 int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
 {
+    daemon_json_init();
     enum { OPT_CHECK = 256, OPT_PRINT, OPT_LEVEL };
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"check-config", no_argument, NULL, OPT_CHECK},

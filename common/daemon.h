@@ -35,6 +35,10 @@ typedef struct {
     void (*stop)(void *state);
 } daemon_spec_t;
 
+/* Makes jansson allocate with xmalloc (abort on exhaustion). daemon_main
+ * calls it; other programs (the CLI) call it first thing. */
+void daemon_json_init(void);
+
 /* Runs the daemon; returns the process exit status. */
 int daemon_main(const daemon_spec_t *spec, int argc, char **argv);
 

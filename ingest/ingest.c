@@ -146,8 +146,10 @@ static void ingest_stop(void *state)
     if (!st) {
         return;
     }
-    intake_begin_stop(st->in.q);
+    /* Kafka first, while the queue still takes work: its batch in hand is
+     * stored and its offsets committed instead of being read again later. */
     ingest_kafka_stop(&st->kafka);
+    intake_begin_stop(st->in.q);
     ingest_zmq_stop(&st->zmq);
     ingest_commit_stop(&st->commit);
     http_server_stop(&st->http);

@@ -70,6 +70,10 @@ void ingest_decode_context(const ingest_t *in, decode_context_t *ctx)
 
 char *ingest_reply_json(size_t accepted, const decode_result_t *r)
 {
+    if (!r || r->nrejects == 0) {
+        /* The common answer, without building a JSON tree per request. */
+        return xasprintf("{\"accepted\":%zu,\"rejected\":[]}", accepted);
+    }
     json_t *root = json_object();
     json_object_set_new(root, "accepted", json_integer((json_int_t)accepted));
     json_t *rejected = json_array();
