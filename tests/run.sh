@@ -478,6 +478,12 @@ run_fuzz() {
         if [[ -n "$dict" ]]; then
             opts+=(-dict="$dict")
         fi
+        if [[ ! -x "$FUZZ_DIR/tests/fuzz/$name" ]]; then
+            warn "$name: $FUZZ_DIR/tests/fuzz/$name was not built"
+            N_FAIL=$((N_FAIL + 1))
+            bad+=("$name")
+            continue
+        fi
         say "fuzzing $name for ${FUZZ_SECONDS}s ($(find "$work/corpus" -type f | wc -l) seeds${dict:+, $dict})"
         if run_fg "$FUZZ_DIR/tests/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
             -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" "${opts[@]}" \
