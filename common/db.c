@@ -3,6 +3,8 @@
  * the binary COPY builder. See db.h.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -259,4 +261,64 @@ void db_format_time(int64_t unix_us, char *buf, size_t buflen)
     gmtime_r(&secs, &tm);
     snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+}
+
+/* ---- stream heads and consumer offsets ---- */
+
+db_status_t db_stream_head(PGconn *conn, const char *stream, int64_t *last_seq)
+{
+    const char *params[] = {stream};
+    db_status_t st = db_exec(conn, "db.stream_head_create",
+                             "INSERT INTO stream_heads (stream) VALUES ($1) ON CONFLICT DO NOTHING",
+                             1, params, NULL);
+    if (st != DB_OK) {
+        return st;
+    }
+    PGresult *res = NULL;
+    st = db_exec(conn, "db.stream_head", "SELECT last_seq FROM stream_heads WHERE stream = $1", 1,
+                 params, &res);
+    if (st != DB_OK) {
+        return st;
+    }
+    *last_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return DB_OK;
+}
+
+db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected, int64_t new_last)
+{
+    char exp_s[24], new_s[24];
+    snprintf(exp_s, sizeof exp_s, "%" PRId64, expected);
+    snprintf(new_s, sizeof new_s, "%" PRId64, new_last);
+    const char *params[] = {stream, exp_s, new_s};
+    PGresult *res = NULL;
+    db_status_t st = db_exec(conn, "db.stream_advance",
+                             "UPDATE stream_heads SET last_seq = $3, updated_at = now() "
+                             "WHERE stream = $1 AND last_seq = $2",
+                             3, params, &res);
+    if (st != DB_OK) {
+        return st;
+    }
+    int updated = atoi(PQcmdTuples(res));
+    PQclear(res);
+    if (updated != 1) {
+        log_error("msg=\"stream head moved under us: another writer uses this stream name?\" "
+                  "stream=%s expected=%" PRId64,
+                  stream, expected);
+        return DB_FATAL;
+    }
+    return DB_OK;
+}
+
+db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const char *stream,
+                                    int64_t last_seq)
+{
+    char seq_s[24];
+    snprintf(seq_s, sizeof seq_s, "%" PRId64, last_seq);
+    const char *params[] = {consumer, stream, seq_s};
+    return db_exec(conn, "db.consumer_offset_save",
+                   "INSERT INTO consumer_offsets (consumer, stream, last_seq) VALUES ($1, $2, $3) "
+                   "ON CONFLICT (consumer, stream) DO UPDATE SET last_seq = EXCLUDED.last_seq, "
+                   "updated_at = now()",
+                   3, params, NULL);
 }

@@ -67,6 +67,22 @@ void db_copy_hstore(db_copy_t *c, const event_label_t *map, uint32_t n);
  * inside the caller's transaction. */
 db_status_t db_copy_send(PGconn *conn, const char *what, const char *copy_sql, db_copy_t *c);
 
+/* ---- Stream heads and consumer offsets (DESIGN: the one rule of delivery) ---- */
+
+/* Reads the committed head of a producer's stream in stream_heads (0 for a
+ * new stream, creating its row). Returns DB_OK and sets *last_seq. */
+db_status_t db_stream_head(PGconn *conn, const char *stream, int64_t *last_seq);
+
+/* Moves stream's head from expected to new_last by compare-and-set inside the
+ * caller's transaction: the sequencer of every stream (no holes, no
+ * duplicates, one writer). DB_FATAL when the head is not at expected. */
+db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected, int64_t new_last);
+
+/* Records that consumer applied stream up to last_seq (consumer_offsets),
+ * inside the caller's transaction, together with the effect. */
+db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const char *stream,
+                                    int64_t last_seq);
+
 /* Formats a Unix time in microseconds as RFC 3339 UTC with microseconds. */
 void db_format_time(int64_t unix_us, char *buf, size_t buflen);
 

@@ -99,6 +99,23 @@ static int settings_check_endpoint_or_empty(const char *v, char *why, size_t why
     return v[0] == '\0' ? 0 : settings_check_endpoint(v, why, whylen);
 }
 
+/* A comma-separated list of ZeroMQ endpoints (correlator.events). */
+static int settings_check_endpoint_list(const char *v, char *why, size_t whylen)
+{
+    char *list = xstrdup(v), *save = NULL;
+    int rc = 0, n = 0;
+    for (char *ep = strtok_r(list, ",", &save); ep && rc == 0; ep = strtok_r(NULL, ",", &save)) {
+        rc = settings_check_endpoint(ep, why, whylen);
+        n++;
+    }
+    free(list);
+    if (rc == 0 && n == 0) {
+        snprintf(why, whylen, "must name at least one endpoint");
+        rc = -1;
+    }
+    return rc;
+}
+
 static int settings_check_not_empty(const char *v, char *why, size_t whylen)
 {
     if (v[0] != '\0') {
@@ -730,6 +747,33 @@ static const config_setting_t settings_table[] = {
 
     S_STRLIST("fingerprint.ignore_labels", fingerprint_ignore_labels, nfingerprint_ignore_labels,
               "[]", 0, "Labels left out of the fingerprint (values that change between repeats)."),
+
+    S_STRING("correlator.stream", correlator_stream, "correlator-1", 0, settings_check_stream,
+             "The correlator's incidents stream name (its rows in incident_changes and its "
+             "consumer name in consumer_offsets); 1-64 of a-z 0-9 _ . -."),
+    S_STRING("correlator.rules", correlator_rules, "", CONFIG_RELOADABLE, SETTING_NOCHECK,
+             "Correlation rule file (YAML); empty uses the built-in defaults (an incident per "
+             "alert). Reloaded on SIGHUP; a bad file keeps the rules running."),
+    S_STRING("correlator.http.listen", correlator_http_listen, "127.0.0.1:9471", 0,
+             settings_check_host_port, "Address of the correlator's /healthz and /metrics."),
+    S_STRING("correlator.publish", correlator_publish, "tcp://127.0.0.1:9491", 0,
+             settings_check_endpoint,
+             "ZeroMQ PUB endpoint where committed incident changes and heartbeats are published."),
+    S_STRING("correlator.events", correlator_events, "tcp://127.0.0.1:9490", 0,
+             settings_check_endpoint_list,
+             "Comma-separated ZeroMQ endpoints of the ingest publishers (their ingest.publish)."),
+    S_INT("correlator.batch.max_events", correlator_batch_max_events, "1000", 1, 100000, 0,
+          "Most events whose changes are written in one database transaction."),
+    S_DURATION("correlator.batch.max_wait", correlator_batch_max_wait_us, "5ms", SETTING_US, 0,
+               1000000, 0, "Longest applied changes wait for more before they are committed."),
+    S_DURATION("correlator.heartbeat_interval", correlator_heartbeat_ms, "1s", SETTING_MS, 10,
+               60000, 0, "Interval of the incidents stream heartbeat and of the engine timers."),
+    S_DURATION("correlator.silence_refresh", correlator_silence_refresh_ms, "2s", SETTING_MS, 100,
+               3600000, 0, "How often silences are read again from the silences table."),
+    S_INT("correlator.healthz_max_lag", correlator_max_lag, "100000", 1, INT64_MAX, 0,
+          "/healthz fails while the correlator is more than this many events behind."),
+    S_STRING("correlator.pid_file", correlator_pid_file, "", 0, SETTING_NOCHECK,
+             "File the correlator writes its pid to (for alertdesk rules reload); empty = none."),
 };
 
 #define SETTINGS_N (sizeof settings_table / sizeof settings_table[0])

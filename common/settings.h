@@ -81,6 +81,18 @@ typedef struct settings {
 
     char **fingerprint_ignore_labels; /* fingerprint.ignore_labels */
     size_t nfingerprint_ignore_labels;
+
+    char *correlator_stream;             /* correlator.stream: its incidents stream name */
+    char *correlator_rules;              /* correlator.rules: rule file, "" = built-in defaults */
+    char *correlator_http_listen;        /* correlator.http.listen: /healthz and /metrics */
+    char *correlator_publish;            /* correlator.publish: PUB endpoint of incidents */
+    char *correlator_events;             /* correlator.events: ingest publishers, comma-separated */
+    int64_t correlator_batch_max_events; /* correlator.batch.max_events */
+    int64_t correlator_batch_max_wait_us;  /* correlator.batch.max_wait (duration) */
+    int64_t correlator_heartbeat_ms;       /* correlator.heartbeat_interval */
+    int64_t correlator_silence_refresh_ms; /* correlator.silence_refresh */
+    int64_t correlator_max_lag;            /* correlator.healthz_max_lag: events behind */
+    char *correlator_pid_file;             /* correlator.pid_file, "" = none */
 } settings_t;
 
 /* Fills s with the defaults, then (path != NULL) the file. On error returns
