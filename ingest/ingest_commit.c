@@ -28,6 +28,10 @@ struct ingest_commit {
     stream_pub_t *pub;
     pthread_t thread;
     atomic_bool stop;
+    atomic_bool done;          /* the thread has left its loop */
+    int64_t drain_deadline_us; /* set when stop is requested */
+    pthread_mutex_t cancel_lock;
+    PGcancel *cancel; /* lets ingest_commit_stop() cancel a stuck statement */
     atomic_bool db_ok;
     PGconn *conn;
     int64_t head; /* last committed seq of our stream */
@@ -51,8 +55,19 @@ static const char *const ingest_kind_names[] = {"http", "zmq", "kafka"};
 
 /* ---- connection life ---- */
 
+static void ingest_commit_set_cancel(ingest_commit_t *c, PGcancel *cancel)
+{
+    pthread_mutex_lock(&c->cancel_lock);
+    if (c->cancel) {
+        PQfreeCancel(c->cancel);
+    }
+    c->cancel = cancel;
+    pthread_mutex_unlock(&c->cancel_lock);
+}
+
 static void ingest_commit_disconnect(ingest_commit_t *c)
 {
+    ingest_commit_set_cancel(c, NULL);
     if (c->conn) {
         PQfinish(c->conn);
         c->conn = NULL;
@@ -112,6 +127,7 @@ static int ingest_commit_connect(ingest_commit_t *c)
         return -1;
     }
     ingest_commit_partitions(c);
+    ingest_commit_set_cancel(c, PQgetCancel(c->conn));
     atomic_store(&c->db_ok, true);
     intake_set_db_down(c->q, false);
     log_info("msg=\"database connected\" stream=%s head=%" PRId64, c->s->ingest_stream, c->head);
@@ -275,6 +291,14 @@ static void *ingest_commit_main(void *arg)
     for (;;) {
         bool stopping = atomic_load(&c->stop);
         int64_t now = ingest_mono_us();
+        if (stopping && now >= c->drain_deadline_us) {
+            /* ingest.drain_timeout is over: whoever still waits is told to
+             * retry (503) rather than kept waiting by a stuck database. */
+            log_warn("msg=\"drain timeout: refusing what is still queued\" queued=%zu",
+                     intake_queue_depth(c->q));
+            ingest_commit_refuse_all(c);
+            break;
+        }
         if (!c->conn) {
             if (ingest_commit_connect(c) < 0) {
                 intake_set_db_down(c->q, true);
@@ -324,6 +348,7 @@ static void *ingest_commit_main(void *arg)
     if (c->conn) {
         stream_pub_heartbeat(c->pub, c->head);
     }
+    atomic_store(&c->done, true);
     return NULL;
 }
 
@@ -340,7 +365,10 @@ ingest_commit_t *ingest_commit_start(const settings_t *s, intake_queue_t *q, voi
     c->q = q;
     c->pub = pub;
     atomic_init(&c->stop, false);
+    atomic_init(&c->done, false);
     atomic_init(&c->db_ok, false);
+    pthread_mutex_init(&c->cancel_lock, NULL);
+    c->drain_deadline_us = INT64_MAX;
     db_copy_init(&c->copy);
     wire_buf_init(&c->wire);
     static const double batch_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
@@ -379,8 +407,26 @@ void ingest_commit_stop(ingest_commit_t **cp)
         return;
     }
     ingest_commit_t *c = *cp;
+    c->drain_deadline_us = ingest_mono_us() + c->s->ingest_drain_timeout_ms * 1000;
     atomic_store(&c->stop, true);
+    /* A statement stuck past the drain deadline is cancelled so the thread
+     * can answer its requests and leave. */
+    bool cancelled = false;
+    while (!atomic_load(&c->done)) {
+        if (!cancelled && ingest_mono_us() > c->drain_deadline_us) {
+            char errbuf[256];
+            pthread_mutex_lock(&c->cancel_lock);
+            if (c->cancel) {
+                PQcancel(c->cancel, errbuf, sizeof errbuf);
+            }
+            pthread_mutex_unlock(&c->cancel_lock);
+            cancelled = true;
+        }
+        usleep(10 * 1000);
+    }
     pthread_join(c->thread, NULL);
+    ingest_commit_set_cancel(c, NULL);
+    pthread_mutex_destroy(&c->cancel_lock);
     if (c->conn) {
         PQfinish(c->conn);
     }

@@ -13,7 +13,7 @@ it_require_pg
 it_setup ingest_backpressure
 ingest_config "$IT_TMP/ingest.yml" "limits:
   max_events_per_request: 10"
-sed -i 's/^  heartbeat_interval: 200ms/  heartbeat_interval: 200ms\n  queue:\n    max_events: 30\n  batch:\n    max_events: 10/' "$IT_TMP/ingest.yml"
+sed -i 's/^  heartbeat_interval: 200ms/  heartbeat_interval: 200ms\n  drain_timeout: 1s\n  queue:\n    max_events: 30\n  batch:\n    max_events: 10/' "$IT_TMP/ingest.yml"
 ingest_migrate "$IT_TMP/ingest.yml"
 ingest_start "$IT_TMP/ingest.yml"
 batch() { # batch NAME: 10 events named NAME-1..10
@@ -73,3 +73,26 @@ done
 it_assert_eq 4 "$accepted" "batches answered 202 after the stall"
 it_assert_eq 1 "$(it_psql "SELECT count(*) FROM events WHERE resource = 'zmq-paused'")" "paused ZeroMQ event stored once"
 it_pass "bounded queue: 429 with Retry-After over HTTP, ZeroMQ paused, nothing accepted lost"
+
+# SIGTERM while the database is stuck: ingest waits ingest.drain_timeout (1s),
+# then answers what is still waiting with a retryable error and exits 0.
+it_bg locker2 bash -c "psql -XAtq <'$IT_TMP/psql.in'"
+exec 7>"$IT_TMP/psql.in"
+echo "BEGIN; SELECT last_seq FROM stream_heads WHERE stream = 'it-ingest' FOR UPDATE;" >&7
+sleep 0.5
+batch late >"$IT_TMP/late.json"
+curl -s -o "$IT_TMP/late.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $INGEST_TOKEN" \
+    --data-binary "@$IT_TMP/late.json" "$INGEST_URL/api/v1/events" >"$IT_TMP/late.code" &
+late_pid=$!
+sleep 0.5
+t0=$(date +%s%N)
+it_stop ingest
+t1=$(date +%s%N)
+it_assert_eq 0 "$IT_LAST_STATUS" "ingest exits 0 on SIGTERM with a stuck database"
+(( (t1 - t0) / 1000000 < 4000 )) || it_fail "SIGTERM took $(( (t1 - t0) / 1000000 )) ms with drain_timeout 1s"
+wait "$late_pid" || true
+it_assert_match '^5[0-9][0-9]$' "$(cat "$IT_TMP/late.code")" "the request in flight got a retryable 5xx, not silence"
+echo "COMMIT;" >&7
+exec 7>&-
+it_assert_eq 0 "$(it_psql "SELECT count(*) FROM events WHERE resource LIKE 'late-%'")" "the refused request was not stored"
+it_pass "SIGTERM drains within ingest.drain_timeout"
