@@ -67,6 +67,7 @@ db_status_t db_classify(PGconn *conn, const PGresult *res)
     }
     if (strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
         strcmp(state, "40P01") == 0 || strncmp(state, "57P0", 4) == 0 ||
+        strcmp(state, "57014") == 0 /* query_canceled: by us or an operator */ ||
         strncmp(state, "53", 2) == 0) {
         return DB_RETRY;
     }

@@ -31,7 +31,8 @@ PGconn *db_connect_retry(const char *url, int64_t connect_timeout_ms, int64_t re
                          volatile sig_atomic_t *stop);
 
 /* SQLSTATE class 08 (connection), 40001/40P01 (serialization, deadlock),
- * 57P0x (shutdown), 53xxx (resources) and a lost connection are RETRY;
+ * 57P0x (shutdown), 57014 (cancelled), 53xxx (resources) and a lost
+ * connection are RETRY;
  * everything else (class 23 constraints, syntax, ...) is FATAL. */
 db_status_t db_classify(PGconn *conn, const PGresult *res);
 

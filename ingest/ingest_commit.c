@@ -237,7 +237,7 @@ static void ingest_commit_chain(ingest_commit_t *c, intake_req_t *chain, size_t 
 {
     int64_t t0 = ingest_mono_us();
     db_status_t st = ingest_commit_write(c, chain);
-    if (st == DB_RETRY) {
+    if (st == DB_RETRY && !atomic_load(&c->stop)) {
         ingest_commit_disconnect(c);
         if (ingest_commit_connect(c) == 0) {
             st = ingest_commit_write(c, chain);
@@ -411,16 +411,16 @@ void ingest_commit_stop(ingest_commit_t **cp)
     atomic_store(&c->stop, true);
     /* A statement stuck past the drain deadline is cancelled so the thread
      * can answer its requests and leave. */
-    bool cancelled = false;
+    int64_t next_cancel_us = c->drain_deadline_us;
     while (!atomic_load(&c->done)) {
-        if (!cancelled && ingest_mono_us() > c->drain_deadline_us) {
+        if (ingest_mono_us() > next_cancel_us) {
             char errbuf[256];
             pthread_mutex_lock(&c->cancel_lock);
             if (c->cancel) {
                 PQcancel(c->cancel, errbuf, sizeof errbuf);
             }
             pthread_mutex_unlock(&c->cancel_lock);
-            cancelled = true;
+            next_cancel_us = ingest_mono_us() + 500 * 1000;
         }
         usleep(10 * 1000);
     }
