@@ -42,52 +42,6 @@ void event_store_copy_row(db_copy_t *c, const char *stream, const event_t *ev, c
     db_copy_text(c, raw_body);
 }
 
-db_status_t event_store_head(PGconn *conn, const char *stream, int64_t *last_seq)
-{
-    const char *params[] = {stream};
-    db_status_t st = db_exec(conn, "event_store.head_create",
-                             "INSERT INTO stream_heads (stream) VALUES ($1) ON CONFLICT DO NOTHING",
-                             1, params, NULL);
-    if (st != DB_OK) {
-        return st;
-    }
-    PGresult *res = NULL;
-    st = db_exec(conn, "event_store.head", "SELECT last_seq FROM stream_heads WHERE stream = $1", 1,
-                 params, &res);
-    if (st != DB_OK) {
-        return st;
-    }
-    *last_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return DB_OK;
-}
-
-db_status_t event_store_advance(PGconn *conn, const char *stream, int64_t expected,
-                                int64_t new_last)
-{
-    char exp_s[24], new_s[24];
-    snprintf(exp_s, sizeof exp_s, "%" PRId64, expected);
-    snprintf(new_s, sizeof new_s, "%" PRId64, new_last);
-    const char *params[] = {stream, exp_s, new_s};
-    PGresult *res = NULL;
-    db_status_t st = db_exec(conn, "event_store.advance",
-                             "UPDATE stream_heads SET last_seq = $3, updated_at = now() "
-                             "WHERE stream = $1 AND last_seq = $2",
-                             3, params, &res);
-    if (st != DB_OK) {
-        return st;
-    }
-    int updated = atoi(PQcmdTuples(res));
-    PQclear(res);
-    if (updated != 1) {
-        log_error("msg=\"stream head moved under us: another writer uses this stream name?\" "
-                  "stream=%s expected=%" PRId64,
-                  stream, expected);
-        return DB_FATAL;
-    }
-    return DB_OK;
-}
-
 /* ---- binary result decoding ---- */
 
 static int64_t event_store_i64(const PGresult *res, int row, int col)

@@ -1,8 +1,8 @@
 /*
  * event_store - the `events` table: the one place that knows its columns.
  *
- * Writing: rows go in with binary COPY inside the caller's transaction, after
- * event_store_advance() has moved the stream head by compare-and-set (the
+ * Writing: rows go in with binary COPY inside the caller's transaction, which
+ * also moves the stream head by compare-and-set (db_stream_advance(): the
  * head row is the sequencer: no holes, no duplicates, one writer per stream).
  * Reading: event_store_fetch() reads a seq range back as wire-encoded events
  * for the stream consumer's gap fill (binary results: no JSON, no text
@@ -26,15 +26,6 @@ extern const char EVENT_STORE_COPY_SQL[];
  * may be NULL. */
 void event_store_copy_row(db_copy_t *c, const char *stream, const event_t *ev,
                           const char *raw_body);
-
-/* Reads the committed head of stream (0 for a new stream, creating its
- * head row). Returns DB_OK and sets *last_seq. */
-db_status_t event_store_head(PGconn *conn, const char *stream, int64_t *last_seq);
-
-/* Moves the head from expected to new_last inside the caller's transaction.
- * DB_FATAL when the head is not at expected (another writer, or a bug). */
-db_status_t event_store_advance(PGconn *conn, const char *stream, int64_t expected,
-                                int64_t new_last);
 
 /* A stream_fetch_fn over a PGconn passed as arg: reads rows in
  * (after_seq, upto_seq] in batches and applies each wire-encoded. */

@@ -121,7 +121,7 @@ static int ingest_commit_connect(ingest_commit_t *c)
         return -1;
     }
     if (ingest_commit_lock_stream(c) < 0 ||
-        event_store_head(c->conn, c->s->ingest_stream, &c->head) != DB_OK) {
+        db_stream_head(c->conn, c->s->ingest_stream, &c->head) != DB_OK) {
         PQfinish(c->conn);
         c->conn = NULL;
         return -1;
@@ -181,7 +181,7 @@ static db_status_t ingest_commit_write(ingest_commit_t *c, intake_req_t *chain)
         st = ingest_commit_dead(c, r);
     }
     if (st == DB_OK && seq > c->head) {
-        st = event_store_advance(c->conn, c->s->ingest_stream, c->head, seq);
+        st = db_stream_advance(c->conn, c->s->ingest_stream, c->head, seq);
     }
     if (st == DB_OK) {
         st = db_command(c->conn, "ingest.commit", "COMMIT");
