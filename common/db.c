@@ -17,6 +17,15 @@
 /* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
 #define DB_PG_EPOCH_OFFSET_US 946684800000000LL
 
+/* Server notices ("relation already exists, skipping") are not errors: keep
+ * them out of the operator's terminal unless debugging. */
+static void db_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char buf[512];
+    log_debug("msg=\"database notice\" notice=%s", log_q(message, buf, sizeof buf));
+}
+
 PGconn *db_connect(const char *url, int64_t connect_timeout_ms)
 {
     char timeout[32];
@@ -34,6 +43,7 @@ PGconn *db_connect(const char *url, int64_t connect_timeout_ms)
         PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeProcessor(conn, db_notice, NULL);
     return conn;
 }
 
