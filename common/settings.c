@@ -709,6 +709,9 @@ static const config_setting_t settings_table[] = {
                "Interval of the heartbeat that carries the last committed seq."),
     S_DURATION("ingest.drain_timeout", ingest_drain_timeout_ms, "10s", SETTING_MS, 0, 600000, 0,
                "On SIGTERM, how long to finish queued events before exiting."),
+    S_DURATION("ingest.retention", ingest_retention_ms, "14d", SETTING_MS, 0, 3650LL * 86400000, 0,
+               "Age at which stored events are dropped, a whole day at a time, once every "
+               "consumer applied them; 0 keeps them forever."),
     S_STRING("ingest.kafka.brokers", kafka_brokers, "", 0, SETTING_NOCHECK,
              "Kafka bootstrap servers (host:port,host:port); empty disables Kafka intake."),
     S_STRING("ingest.kafka.group", kafka_group, "alertdesk-ingest", 0, settings_check_not_empty,

@@ -64,6 +64,7 @@ typedef struct settings {
     bool ingest_keep_raw;             /* ingest.keep_raw: store the raw body text */
     int64_t ingest_heartbeat_ms;      /* ingest.heartbeat_interval */
     int64_t ingest_drain_timeout_ms;  /* ingest.drain_timeout: SIGTERM grace */
+    int64_t ingest_retention_ms;      /* ingest.retention: age at which events are dropped */
 
     char *kafka_brokers;                  /* ingest.kafka.brokers, "" disables Kafka intake */
     char *kafka_group;                    /* ingest.kafka.group */

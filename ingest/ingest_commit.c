@@ -99,6 +99,8 @@ static int ingest_commit_lock_stream(ingest_commit_t *c)
     return 0;
 }
 
+/* ingest_commit_partitions - hourly housekeeping: the next days' partitions
+ * exist before their first event, and days past ingest.retention go. */
 static void ingest_commit_partitions(ingest_commit_t *c)
 {
     const char *params[] = {INGEST_PARTITION_DAYS_AHEAD};
@@ -110,6 +112,21 @@ static void ingest_commit_partitions(ingest_commit_t *c)
             log_info("msg=\"event partitions created\" count=%d", created);
         }
         PQclear(res);
+    }
+    if (c->s->ingest_retention_ms > 0) {
+        char keep[48];
+        snprintf(keep, sizeof keep, "%lld milliseconds", (long long)c->s->ingest_retention_ms);
+        const char *p2[] = {keep};
+        PGresult *r2 = NULL;
+        if (db_exec(c->conn, "ingest.retention", "SELECT alertdesk_events_drop_older_than($1)", 1,
+                    p2, &r2) == DB_OK) {
+            int dropped = atoi(PQgetvalue(r2, 0, 0));
+            if (dropped > 0) {
+                log_info("msg=\"old event partitions dropped\" count=%d retention_ms=%lld", dropped,
+                         (long long)c->s->ingest_retention_ms);
+            }
+            PQclear(r2);
+        }
     }
     c->next_partition_us = ingest_mono_us() + INGEST_PARTITION_EVERY_US;
 }
