@@ -222,6 +222,8 @@ typedef struct {
     const event_t *event;
     corr_alert_status_t status;
     uint64_t count;
+    bool counts_dirty;       /* count moved since the last flush (a daemon restoring from its
+                                tables passes false: it stored the count at that flush) */
     int64_t first_seen_us;   /* first event of the alert ever */
     int64_t last_seen_us;    /* last event of any status */
     int64_t refreshed_at_us; /* last firing event (resolve timeout runs from here) */
@@ -272,10 +274,13 @@ typedef struct {
     const char *cause_fingerprint;
     const char *cause_resource;
     int64_t opened_at_us;
-    int64_t last_activity_us;     /* last join, member change or re-fire */
-    int64_t resolving_since_us;   /* STATE_RESOLVING: when the last member cleared */
-    int64_t resolved_at_us;       /* STATE_RESOLVED */
-    int64_t merged_into;          /* STATE_MERGED */
+    int64_t last_activity_us;   /* last join, member change or re-fire */
+    int64_t resolving_since_us; /* STATE_RESOLVING: when the last member cleared */
+    int64_t resolved_at_us;     /* STATE_RESOLVED */
+    int64_t merged_into;        /* STATE_MERGED */
+    /* the windows of the rule it was opened with (kept when a reload drops
+     * the rule); all 0 = take them from the current rules by name */
+    int64_t join_window_us, hold_down_us, reopen_window_us;
     const corr_member_t *members; /* in join order */
     size_t nmembers;
 } corr_incident_state_t;

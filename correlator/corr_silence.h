@@ -4,10 +4,10 @@
  * PostgreSQL; the daemon reads them and hands them to the engine with
  * corr_engine_set_silences(), which copies them.
  *
- * This file holds the data type, the matcher parser for silence text
- * ("labels.site=ams1", "resource=~core-.*", "check!=Ping") and matching. It
- * does no I/O. Recurring maintenance windows live in the rule file
- * (corr_rules.h), not here.
+ * This file holds the data type, copying and matching. Silence matcher text
+ * ("labels.site=ams1", "resource=~core-.*", "check!=Ping") is parsed with
+ * corr_matcher_parse() from corr_rules.h. It does no I/O. Recurring maintenance windows live in the
+ * rule file (corr_rules.h), not here.
  */
 #ifndef ALERTDESK_CORR_SILENCE_H
 #define ALERTDESK_CORR_SILENCE_H
@@ -29,16 +29,9 @@ typedef struct {
     const char *comment; /* may be NULL */
 } corr_silence_t;
 
-/*
- * Parses one matcher "field OP value" with OP one of = != =~ !~ (field as in
- * corr_rules.h: source, resource, check, severity, status, summary,
- * labels.<name> or a bare label name). Regexes are anchored like the rule
- * file's. Returns 0, or -1 with a reason in err. On success the caller owns
- * the strings and regex inside *out; release with corr_silence_matcher_free().
- */
-int corr_silence_matcher_parse(const char *text, corr_matcher_t *out, char *err, size_t errlen);
-/* Releases what corr_silence_matcher_parse() put in m (not m itself). */
-void corr_silence_matcher_free(corr_matcher_t *m);
+/* Matchers for silences are built with corr_matcher_parse() from
+ * corr_rules.h (the rule file's parser, so both read matchers the same way)
+ * and released with corr_matcher_free(). */
 
 /* Deep copy of n silences (matchers recompiled). Caller owns the result;
  * free with corr_silence_free_array(). */
