@@ -171,6 +171,13 @@ int corr_matcher_build(const char *field, const char *op, const char *value, cor
 void corr_matcher_free(corr_matcher_t *m);
 /* "=", "!=", "=~", "!~". */
 const char *corr_op_name(corr_op_t op);
+/* Resolves a field reference ("resource", "labels.site", "site") as rule files
+ * do: a bare name is a label unless it is a field, an event attribute rules
+ * cannot read, or within two edits of a field name (refused as a typo).
+ * *label points into text for labels, else NULL. Returns 0, or -1 with a
+ * reason in why. */
+int corr_field_parse(const char *text, corr_field_t *fid, const char **label, char *why,
+                     size_t whylen);
 
 /* When window w has an occurrence covering at_us, true with its real start
  * and end (microseconds, UTC; end exclusive) in *start_us and *end_us (either
