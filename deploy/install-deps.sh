@@ -24,7 +24,7 @@ PACKAGES=(
     postgresql postgresql-contrib
     kcat clang libclang-rt-14-dev clang-format curl openssl jq
     prometheus-alertmanager
-    procps iproute2 util-linux
+    procps iproute2 util-linux tzdata
     gnuplot-nox
 )
 
