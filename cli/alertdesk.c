@@ -25,6 +25,9 @@ static const struct {
     {"tail", cli_tail, "follow the events stream in order, filling gaps from PostgreSQL"},
     {"config", cli_config, "check, print or document settings (config check|print|reference)"},
     {"token", cli_token, "print the sha256 of a token for auth.tokens (token hash)"},
+    {"rules", cli_rules, "check, reload or replay correlation rules (rules check|reload|replay)"},
+    {"explain", cli_explain, "why an alert landed where it did, or how an incident formed"},
+    {"silence", cli_silence, "add, list or expire silences (silence add|list|expire)"},
 };
 
 static void cli_usage(FILE *out)

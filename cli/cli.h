@@ -22,5 +22,8 @@ int cli_send(int argc, char **argv);
 int cli_tail(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_silence(int argc, char **argv);
+int cli_rules(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 
 #endif

@@ -1,0 +1,1129 @@
+/*
+ * correlator_store - batches of engine changes into PostgreSQL in one
+ * transaction, and the engine's state read back at start. See
+ * correlator_store.h.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "migrate.h"
+#include "wire.h"
+#include "xalloc.h"
+
+#include "correlator_store.h"
+#include "correlator_stream.h"
+
+#define CORRELATOR_SCHEMA_VERSION 2
+/* Unix microseconds of a timestamptz column, exact (extract returns numeric). */
+#define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+/* ---- connection ---- */
+
+static const char *const correlator_stage_sql[] = {
+    "CREATE TEMP TABLE IF NOT EXISTS corr_alerts_stage (LIKE alerts INCLUDING DEFAULTS) "
+    "ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS corr_incidents_stage (LIKE incidents INCLUDING DEFAULTS, "
+    "phase smallint NOT NULL) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS corr_members_stage (LIKE incident_members INCLUDING "
+    "DEFAULTS) ON COMMIT DELETE ROWS",
+};
+
+PGconn *correlator_store_open(const settings_t *s, volatile sig_atomic_t *stop)
+{
+    bool said = false;
+    while (!*stop) {
+        PGconn *conn = db_connect_retry(s->database_url, s->database_connect_timeout_ms,
+                                        s->database_retry_max_ms, stop);
+        if (!conn) {
+            return NULL;
+        }
+        int version = migrate_current_version(conn);
+        if (version >= 0 && version < CORRELATOR_SCHEMA_VERSION) {
+            log_error("msg=\"database schema too old: run alertdesk migrate\" have=%d need=%d",
+                      version, CORRELATOR_SCHEMA_VERSION);
+            PQfinish(conn);
+            return NULL;
+        }
+        /* One active correlator per deployment (per database): a session
+         * advisory lock; a standby polls for it. */
+        while (!*stop && PQstatus(conn) == CONNECTION_OK) {
+            PGresult *res = NULL;
+            if (db_exec(conn, "correlator.lock",
+                        "SELECT pg_try_advisory_lock(hashtext('alertdesk.correlator'), 0)", 0, NULL,
+                        &res) != DB_OK) {
+                break;
+            }
+            bool locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+            PQclear(res);
+            if (locked) {
+                for (size_t i = 0; i < sizeof correlator_stage_sql / sizeof *correlator_stage_sql;
+                     i++) {
+                    if (db_command(conn, "correlator.stage", correlator_stage_sql[i]) != DB_OK) {
+                        PQfinish(conn);
+                        return NULL;
+                    }
+                }
+                if (said) {
+                    log_info("msg=\"correlator lock acquired: active now\"");
+                }
+                return conn;
+            }
+            if (!said) {
+                log_info("msg=\"standby: another correlator holds the lock; waiting\"");
+                said = true;
+            }
+            for (int i = 0; i < 10 && !*stop; i++) {
+                usleep(50 * 1000);
+            }
+        }
+        PQfinish(conn);
+    }
+    return NULL;
+}
+
+/* ---- start-up ---- */
+
+db_status_t correlator_store_next_incident_id(PGconn *conn, int64_t *out)
+{
+    PGresult *res = NULL;
+    db_status_t st = db_exec(conn, "correlator.next_id",
+                             "SELECT coalesce(max(id), 0) + 1 FROM incidents", 0, NULL, &res);
+    if (st == DB_OK) {
+        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    }
+    return st;
+}
+
+int correlator_store_offsets(PGconn *conn, const char *consumer,
+                             void (*fn)(void *arg, const char *stream, int64_t seq), void *arg)
+{
+    const char *params[] = {consumer};
+    PGresult *res = NULL;
+    if (db_exec(conn, "correlator.offsets",
+                "SELECT stream, last_seq FROM consumer_offsets WHERE consumer = $1 ORDER BY stream",
+                1, params, &res) != DB_OK) {
+        return -1;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        fn(arg, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return n;
+}
+
+int correlator_store_event_streams(PGconn *conn,
+                                   void (*fn)(void *arg, const char *stream, int64_t head),
+                                   void *arg)
+{
+    PGresult *res = NULL;
+    if (db_exec(conn, "correlator.event_streams",
+                "SELECT h.stream, h.last_seq FROM stream_heads h WHERE EXISTS (SELECT 1 FROM "
+                "events e WHERE e.stream = h.stream) ORDER BY h.stream",
+                0, NULL, &res) != DB_OK) {
+        return -1;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        fn(arg, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return n;
+}
+
+static int64_t correlator_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static bool correlator_bool(const PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col)[0] == 't';
+}
+
+/* The widest window after which the engine no longer needs a resolved
+ * incident or a cleared alert. */
+static int64_t correlator_restore_horizon(const corr_rules_t *r)
+{
+    int64_t w = r->flap_window_us;
+    if (r->topology_window_us > w) {
+        w = r->topology_window_us;
+    }
+    for (size_t i = 0; i < r->nrules; i++) {
+        const corr_rule_t *ru = &r->rules[i];
+        int64_t m = ru->reopen_window_us + ru->hold_down_us;
+        if (m > w) {
+            w = m;
+        }
+        if (ru->join_window_us > w) {
+            w = ru->join_window_us;
+        }
+    }
+    return w;
+}
+
+/* Which incidents come back: not finished, or finished recently. $1 is the
+ * cut-off in Unix microseconds. */
+#define CORRELATOR_LIVE_INCIDENTS                                                                  \
+    "SELECT id FROM incidents WHERE state IN ('open', 'resolving') OR (state = 'resolved' AND "    \
+    "resolved_at >= to_timestamp($1::bigint / 1000000.0))"
+
+static int correlator_restore_alerts(PGconn *conn, corr_engine_t *e, const char *cutoff,
+                                     size_t *count)
+{
+    const char *params[] = {cutoff};
+    PGresult *res = NULL;
+    if (db_exec(conn, "correlator.restore_alerts",
+                "SELECT domain, fingerprint, source, resource, \"check\", severity, summary, "
+                "hstore_to_json(labels)::text, state, count, " US("first_seen") ", " US("last_seen") ", " US(
+                    "refreshed_at") ", " US("fired_at") ", " US("cleared_at") ", "
+                                                                              "coalesce(incident_"
+                                                                              "id, 0), symptom, "
+                                                                              "parent, rule, "
+                                                                              "group_key, held, "
+                                                                              "routed, "
+                                                                              "flapping, "
+                                                                              "incident_active, "
+                                                                              "array_to_string("
+                                                                              "flap_changes, ','), "
+                                                                              "coalesce(silenced_"
+                                                                              "by, 0), "
+                                                                              "maint_window "
+                                                                              "FROM alerts a WHERE "
+                                                                              "state = 'firing' OR "
+                                                                              "flapping OR held OR "
+                                                                              "silenced_by IS NOT "
+                                                                              "NULL OR cleared_at "
+                                                                              ">= "
+                                                                              "to_timestamp($1::"
+                                                                              "bigint / 1000000.0) "
+                                                                              "OR incident_id IN "
+                                                                              "(" CORRELATOR_LIVE_INCIDENTS
+                                                                              ") "
+                                                                              "OR EXISTS (SELECT 1 "
+                                                                              "FROM "
+                                                                              "incident_members m "
+                                                                              "WHERE m.fingerprint "
+                                                                              "= a.fingerprint "
+                                                                              "AND m.incident_id "
+                                                                              "IN "
+                                                                              "(" CORRELATOR_LIVE_INCIDENTS
+                                                                              ")) "
+                                                                              "ORDER BY domain, "
+                                                                              "fingerprint",
+                1, params, &res) != DB_OK) {
+        return -1;
+    }
+    int n = PQntuples(res), rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        event_t *ev = event_new(EVENT_FORMAT_NATIVE);
+        snprintf(ev->fingerprint, sizeof ev->fingerprint, "%s", PQgetvalue(res, i, 1));
+        ev->source = event_strdup(ev, PQgetvalue(res, i, 2));
+        ev->resource = event_strdup(ev, PQgetvalue(res, i, 3));
+        ev->check = event_strdup(ev, PQgetvalue(res, i, 4));
+        ev->severity = (event_severity_t)atoi(PQgetvalue(res, i, 5));
+        ev->summary = PQgetisnull(res, i, 6) ? NULL : event_strdup(ev, PQgetvalue(res, i, 6));
+        bool firing = strcmp(PQgetvalue(res, i, 8), "firing") == 0;
+        ev->status = firing ? EVENT_STATUS_FIRING : EVENT_STATUS_RESOLVED;
+        json_error_t jerr;
+        json_t *labels = json_loads(PQgetvalue(res, i, 7), 0, &jerr);
+        const char *k;
+        json_t *v;
+        json_object_foreach(labels, k, v)
+        {
+            event_label_set(ev, k, json_is_string(v) ? json_string_value(v) : "");
+        }
+        json_decref(labels);
+        int64_t flaps[CORR_FLAP_HISTORY_MAX];
+        size_t nflaps = 0;
+        for (const char *p = PQgetvalue(res, i, 24); *p && nflaps < CORR_FLAP_HISTORY_MAX;) {
+            char *end;
+            flaps[nflaps++] = strtoll(p, &end, 10);
+            p = *end == ',' ? end + 1 : end;
+        }
+        ev->occurred_at_us = ev->received_at_us = correlator_i64(res, i, 12);
+        corr_alert_state_t st = {
+            .domain = PQgetvalue(res, i, 0),
+            .event = ev,
+            .status = firing ? CORR_ALERT_STATE_FIRING : CORR_ALERT_STATE_CLEARED,
+            .count = (uint64_t)correlator_i64(res, i, 9),
+            .first_seen_us = correlator_i64(res, i, 10),
+            .last_seen_us = correlator_i64(res, i, 11),
+            .refreshed_at_us = correlator_i64(res, i, 12),
+            .fired_at_us = correlator_i64(res, i, 13),
+            .cleared_at_us = correlator_i64(res, i, 14),
+            .incident_id = correlator_i64(res, i, 15),
+            .symptom = correlator_bool(res, i, 16),
+            .parent = PQgetvalue(res, i, 17),
+            .rule = PQgetvalue(res, i, 18),
+            .group_key = PQgetvalue(res, i, 19),
+            .held = correlator_bool(res, i, 20),
+            .routed = correlator_bool(res, i, 21),
+            .flapping = correlator_bool(res, i, 22),
+            .incident_active = correlator_bool(res, i, 23),
+            .flap_changes_us = flaps,
+            .nflap_changes = nflaps,
+            .silence_id = correlator_i64(res, i, 25),
+            .window = PQgetvalue(res, i, 26),
+        };
+        if (corr_engine_restore_alert(e, &st) < 0) {
+            log_error("msg=\"engine refused a stored alert\" domain=%s fingerprint=%s", st.domain,
+                      ev->fingerprint);
+            rc = -1;
+        }
+        event_destroy(&ev);
+    }
+    PQclear(res);
+    *count = (size_t)n;
+    return rc;
+}
+
+static int correlator_restore_incidents(PGconn *conn, corr_engine_t *e, const char *cutoff,
+                                        size_t *count)
+{
+    const char *params[] = {cutoff};
+    PGresult *inc = NULL, *mem = NULL;
+    if (db_exec(conn, "correlator.restore_incidents",
+                "SELECT id, domain, rule, group_key, state, severity, cause_fingerprint, "
+                "cause_resource, " US("opened_at") ", " US("last_activity_at") ", " US(
+                    "resolving_since") ", " US("resolved_at") ", coalesce(merged_into, 0) "
+                                                              "FROM incidents WHERE id IN "
+                                                              "(" CORRELATOR_LIVE_INCIDENTS ") "
+                                                              "ORDER BY id",
+                1, params, &inc) != DB_OK) {
+        return -1;
+    }
+    if (db_exec(conn, "correlator.restore_members",
+                "SELECT incident_id, fingerprint, resource, symptom, active, " US(
+                    "joined_at") " "
+                                 "FROM incident_members WHERE incident_id IN "
+                                 "(" CORRELATOR_LIVE_INCIDENTS ") "
+                                 "ORDER BY incident_id, ord",
+                1, params, &mem) != DB_OK) {
+        PQclear(inc);
+        return -1;
+    }
+    int n = PQntuples(inc), nm = PQntuples(mem), m = 0, rc = 0;
+    corr_member_t *members = xcalloc((size_t)nm + 1, sizeof *members);
+    for (int i = 0; i < n && rc == 0; i++) {
+        int64_t id = correlator_i64(inc, i, 0);
+        while (m < nm && correlator_i64(mem, m, 0) < id) {
+            m++;
+        }
+        int first = m;
+        for (; m < nm && correlator_i64(mem, m, 0) == id; m++) {
+            members[m] = (corr_member_t){
+                .fingerprint = PQgetvalue(mem, m, 1),
+                .resource = PQgetvalue(mem, m, 2),
+                .symptom = correlator_bool(mem, m, 3),
+                .active = correlator_bool(mem, m, 4),
+                .joined_at_us = correlator_i64(mem, m, 5),
+            };
+        }
+        const char *state = PQgetvalue(inc, i, 4);
+        corr_incident_status_t status = CORR_INCIDENT_STATE_OPEN;
+        if (strcmp(state, "resolving") == 0) {
+            status = CORR_INCIDENT_STATE_RESOLVING;
+        } else if (strcmp(state, "resolved") == 0) {
+            status = CORR_INCIDENT_STATE_RESOLVED;
+        } else if (strcmp(state, "merged") == 0) {
+            status = CORR_INCIDENT_STATE_MERGED;
+        }
+        corr_incident_state_t st = {
+            .id = id,
+            .domain = PQgetvalue(inc, i, 1),
+            .rule = PQgetvalue(inc, i, 2),
+            .group_key = PQgetvalue(inc, i, 3),
+            .status = status,
+            .severity = (event_severity_t)atoi(PQgetvalue(inc, i, 5)),
+            .cause_fingerprint = PQgetvalue(inc, i, 6),
+            .cause_resource = PQgetvalue(inc, i, 7),
+            .opened_at_us = correlator_i64(inc, i, 8),
+            .last_activity_us = correlator_i64(inc, i, 9),
+            .resolving_since_us = correlator_i64(inc, i, 10),
+            .resolved_at_us = correlator_i64(inc, i, 11),
+            .merged_into = correlator_i64(inc, i, 12),
+            .members = members + first,
+            .nmembers = (size_t)(m - first),
+        };
+        if (corr_engine_restore_incident(e, &st) < 0) {
+            log_error("msg=\"engine refused a stored incident\" id=%" PRId64, id);
+            rc = -1;
+        }
+    }
+    free(members);
+    PQclear(inc);
+    PQclear(mem);
+    *count = (size_t)n;
+    return rc;
+}
+
+int correlator_store_restore(PGconn *conn, corr_engine_t *e, const corr_rules_t *rules,
+                             size_t *nalerts, size_t *nincidents)
+{
+    PGresult *res = NULL;
+    if (db_exec(conn, "correlator.restore_ref",
+                "SELECT coalesce(max(" US("last_seen") "), 0) FROM alerts", 0, NULL,
+                &res) != DB_OK) {
+        return -1;
+    }
+    int64_t ref = correlator_i64(res, 0, 0);
+    PQclear(res);
+    char cutoff[24];
+    snprintf(cutoff, sizeof cutoff, "%" PRId64, ref - correlator_restore_horizon(rules));
+    *nalerts = *nincidents = 0;
+    if (correlator_restore_alerts(conn, e, cutoff, nalerts) < 0 ||
+        correlator_restore_incidents(conn, e, cutoff, nincidents) < 0) {
+        return -1;
+    }
+    corr_engine_restore_done(e);
+    return 0;
+}
+
+/* ---- silences ---- */
+
+void correlator_store_silences_free(corr_silence_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < s[i].nmatchers; j++) {
+            corr_matcher_free(&s[i].matchers[j]);
+        }
+        free(s[i].matchers);
+        free((char *)s[i].creator);
+        free((char *)s[i].comment);
+    }
+    free(s);
+}
+
+int correlator_store_silences(PGconn *conn, corr_silence_t **out, size_t *nout)
+{
+    PGresult *res = NULL;
+    *out = NULL;
+    *nout = 0;
+    if (db_exec(conn, "correlator.silences",
+                "SELECT id, " US("starts_at") ", " US(
+                    "ends_at") ", creator, comment, "
+                               "array_to_json(matchers)::text FROM silences WHERE ends_at > now() "
+                               "ORDER BY id",
+                0, NULL, &res) != DB_OK) {
+        return -1;
+    }
+    int n = PQntuples(res);
+    corr_silence_t *s = xcalloc((size_t)n + 1, sizeof *s);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        json_error_t jerr;
+        json_t *arr = json_loads(PQgetvalue(res, i, 5), 0, &jerr);
+        corr_silence_t *si = &s[k];
+        si->id = correlator_i64(res, i, 0);
+        si->starts_us = correlator_i64(res, i, 1);
+        si->ends_us = correlator_i64(res, i, 2);
+        size_t nm = json_array_size(arr);
+        si->matchers = xcalloc(nm + 1, sizeof *si->matchers);
+        bool ok = nm > 0;
+        for (size_t j = 0; j < nm && ok; j++) {
+            char err[256];
+            const char *text = json_string_value(json_array_get(arr, j));
+            if (!text || corr_matcher_parse(text, &si->matchers[j], err, sizeof err) < 0) {
+                log_warn("msg=\"silence ignored: bad matcher\" silence=%" PRId64 " error=\"%s\"",
+                         si->id, text ? err : "not a string");
+                ok = false;
+            } else {
+                si->nmatchers++;
+            }
+        }
+        json_decref(arr);
+        if (!ok) {
+            for (size_t j = 0; j < si->nmatchers; j++) {
+                corr_matcher_free(&si->matchers[j]);
+            }
+            free(si->matchers);
+            memset(si, 0, sizeof *si);
+            continue;
+        }
+        si->creator = xstrdup(PQgetvalue(res, i, 3));
+        si->comment = xstrdup(PQgetvalue(res, i, 4));
+        k++;
+    }
+    PQclear(res);
+    *out = s;
+    *nout = k;
+    return 0;
+}
+
+/* ---- batches ---- */
+
+/* What a change said last about an alert or incident, for those the engine
+ * forgot before the commit read its state. */
+typedef struct {
+    char *key; /* alerts: "domain\x1f" "fingerprint"; incidents: NULL */
+    int64_t id;
+    corr_change_kind_t last_kind;
+    int64_t at_us, into;
+    bool seen; /* found in the engine at commit */
+} correlator_touch_t;
+
+typedef struct {
+    correlator_touch_t *v;
+    size_t cap, n;
+} correlator_set_t;
+
+typedef struct {
+    char name[STREAM_NAME_MAX + 1];
+    int64_t seq;
+} correlator_offset_t;
+
+typedef struct {
+    int64_t seq;
+    size_t off, len;
+} correlator_pending_t;
+
+struct correlator_batch {
+    char stream[STREAM_NAME_MAX + 1];
+    int64_t head;
+    size_t nevents;
+    correlator_set_t alerts, incidents;
+    correlator_offset_t *offsets;
+    size_t noffsets, offsets_cap;
+    db_copy_t changes, decisions, stage_alerts, stage_incidents, stage_members;
+    size_t ndecisions;
+    wire_buf_t payloads;
+    correlator_pending_t *pending;
+    size_t npending, pending_cap;
+};
+
+static uint64_t correlator_hash(const char *s, int64_t id)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)id;
+    for (; s && *s; s++) {
+        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    }
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 32);
+}
+
+static correlator_touch_t *correlator_set_get(correlator_set_t *s, const char *key, int64_t id);
+
+static void correlator_set_grow(correlator_set_t *s)
+{
+    correlator_set_t old = *s;
+    s->cap = old.cap ? old.cap * 2 : 256;
+    s->v = xcalloc(s->cap, sizeof *s->v);
+    s->n = 0;
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.v[i].key || old.v[i].id) {
+            correlator_touch_t *t = correlator_set_get(s, old.v[i].key, old.v[i].id);
+            char *newkey = t->key;
+            *t = old.v[i];
+            free(newkey);
+        }
+    }
+    free(old.v);
+}
+
+/* Finds or adds the entry for key (alerts) or id (incidents). */
+static correlator_touch_t *correlator_set_get(correlator_set_t *s, const char *key, int64_t id)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        correlator_set_grow(s);
+    }
+    size_t mask = s->cap - 1, i = (size_t)correlator_hash(key, id) & mask;
+    for (;; i = (i + 1) & mask) {
+        correlator_touch_t *t = &s->v[i];
+        if (!t->key && !t->id) {
+            t->key = key ? xstrdup(key) : NULL;
+            t->id = key ? 1 : id; /* id != 0 marks the slot used */
+            s->n++;
+            return t;
+        }
+        if (key ? (t->key && strcmp(t->key, key) == 0) : (!t->key && t->id == id)) {
+            return t;
+        }
+    }
+}
+
+static correlator_touch_t *correlator_set_find(const correlator_set_t *s, const char *key,
+                                               int64_t id)
+{
+    if (!s->cap) {
+        return NULL;
+    }
+    size_t mask = s->cap - 1, i = (size_t)correlator_hash(key, id) & mask;
+    for (;; i = (i + 1) & mask) {
+        const correlator_touch_t *t = &s->v[i];
+        if (!t->key && !t->id) {
+            return NULL;
+        }
+        if (key ? (t->key && strcmp(t->key, key) == 0) : (!t->key && t->id == id)) {
+            return (correlator_touch_t *)t;
+        }
+    }
+}
+
+static void correlator_set_clear(correlator_set_t *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        free(s->v[i].key);
+    }
+    if (s->cap) {
+        memset(s->v, 0, s->cap * sizeof *s->v);
+    }
+    s->n = 0;
+}
+
+static void correlator_alert_key(char *buf, size_t len, const char *domain, const char *fp)
+{
+    snprintf(buf, len, "%s\x1f%s", domain, fp);
+}
+
+correlator_batch_t *correlator_batch_new(const char *stream, int64_t head)
+{
+    correlator_batch_t *b = xcalloc(1, sizeof *b);
+    snprintf(b->stream, sizeof b->stream, "%s", stream);
+    b->head = head;
+    db_copy_init(&b->changes);
+    db_copy_init(&b->decisions);
+    db_copy_init(&b->stage_alerts);
+    db_copy_init(&b->stage_incidents);
+    db_copy_init(&b->stage_members);
+    wire_buf_init(&b->payloads);
+    return b;
+}
+
+void correlator_batch_destroy(correlator_batch_t **bp)
+{
+    if (!bp || !*bp) {
+        return;
+    }
+    correlator_batch_t *b = *bp;
+    correlator_set_clear(&b->alerts);
+    correlator_set_clear(&b->incidents);
+    free(b->alerts.v);
+    free(b->incidents.v);
+    free(b->offsets);
+    db_copy_free(&b->changes);
+    db_copy_free(&b->decisions);
+    db_copy_free(&b->stage_alerts);
+    db_copy_free(&b->stage_incidents);
+    db_copy_free(&b->stage_members);
+    wire_buf_free(&b->payloads);
+    free(b->pending);
+    free(b);
+    *bp = NULL;
+}
+
+size_t correlator_batch_events(const correlator_batch_t *b)
+{
+    return b->nevents;
+}
+
+bool correlator_batch_empty(const correlator_batch_t *b)
+{
+    return b->nevents == 0 && b->npending == 0 && b->alerts.n == 0 && b->incidents.n == 0 &&
+           b->ndecisions == 0;
+}
+
+int64_t correlator_batch_head(const correlator_batch_t *b)
+{
+    return b->head;
+}
+
+void correlator_batch_offset(correlator_batch_t *b, const char *stream, int64_t seq)
+{
+    b->nevents++;
+    for (size_t i = 0; i < b->noffsets; i++) {
+        if (strcmp(b->offsets[i].name, stream) == 0) {
+            b->offsets[i].seq = seq;
+            return;
+        }
+    }
+    if (b->noffsets == b->offsets_cap) {
+        b->offsets_cap = b->offsets_cap ? b->offsets_cap * 2 : 4;
+        b->offsets = xrealloc(b->offsets, b->offsets_cap * sizeof *b->offsets);
+    }
+    correlator_offset_t *o = &b->offsets[b->noffsets++];
+    snprintf(o->name, sizeof o->name, "%s", stream);
+    o->seq = seq;
+}
+
+static void correlator_copy_time(db_copy_t *c, int64_t us)
+{
+    if (us == 0) {
+        db_copy_null(c);
+    } else {
+        db_copy_timestamptz(c, us);
+    }
+}
+
+static void correlator_copy_bool(db_copy_t *c, bool v)
+{
+    uint8_t x = v ? 1 : 0;
+    db_copy_bytes(c, &x, 1);
+}
+
+static void correlator_copy_int32(db_copy_t *c, int32_t v)
+{
+    uint32_t be = htonl((uint32_t)v);
+    db_copy_bytes(c, &be, 4);
+}
+
+/* bigint[] in binary: ndim, has-null, element type (int8 = 20), then one
+ * dimension (size, lower bound 1) and each element length-prefixed. */
+static void correlator_copy_int8_array(db_copy_t *c, const int64_t *v, size_t n)
+{
+    size_t len = 12 + (n ? 8 : 0) + n * 12;
+    uint8_t *buf = xmalloc(len), *p = buf;
+    uint32_t head[5] = {htonl(n ? 1 : 0), 0, htonl(20), htonl((uint32_t)n), htonl(1)};
+    memcpy(p, head, n ? 20 : 12);
+    p += n ? 20 : 12;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t l = htonl(8);
+        memcpy(p, &l, 4);
+        p += 4;
+        uint64_t u = (uint64_t)v[i];
+        for (int k = 0; k < 8; k++) {
+            *p++ = (uint8_t)(u >> (56 - 8 * k));
+        }
+    }
+    db_copy_bytes(c, buf, len);
+    free(buf);
+}
+
+#define CORRELATOR_CHANGES_COPY                                                                    \
+    "COPY incident_changes (stream, seq, kind, incident_id, into_incident_id, at, domain, "        \
+    "fingerprint, resource, severity, rule, group_key, cause_fingerprint, symptom, parent, "       \
+    "reason) FROM STDIN (FORMAT binary)"
+#define CORRELATOR_DECISIONS_COPY                                                                  \
+    "COPY decisions (domain, fingerprint, incident_id, into_incident_id, at, kind, rule, "         \
+    "group_key, parent, symptom, silence_id, maint_window, reason) FROM STDIN (FORMAT binary)"
+
+void correlator_batch_add(void *arg, const corr_change_t *ch)
+{
+    correlator_batch_t *b = arg;
+    if (ch->fingerprint[0]) {
+        char key[512];
+        correlator_alert_key(key, sizeof key, ch->domain, ch->fingerprint);
+        correlator_touch_t *t = correlator_set_get(&b->alerts, key, 0);
+        if (ch->kind != CORR_CHANGE_ALERT_COUNTS) {
+            t->last_kind = ch->kind;
+            t->at_us = ch->at_us;
+        }
+    }
+    if (ch->incident_id) {
+        correlator_touch_t *t = correlator_set_get(&b->incidents, NULL, ch->incident_id);
+        t->last_kind = ch->kind;
+        t->at_us = ch->at_us;
+        t->into = ch->into_incident_id;
+    }
+    if (ch->into_incident_id) {
+        correlator_set_get(&b->incidents, NULL, ch->into_incident_id);
+    }
+    if (ch->kind == CORR_CHANGE_ALERT_COUNTS) {
+        return; /* state only: the alerts row carries it */
+    }
+    /* Every decision about an alert, for `alertdesk explain`. */
+    if (ch->fingerprint[0] || ch->kind == CORR_CHANGE_INCIDENT_MERGED) {
+        db_copy_t *c = &b->decisions;
+        db_copy_row(c, 13);
+        db_copy_text(c, ch->domain);
+        db_copy_text(c, ch->fingerprint);
+        db_copy_int64(c, ch->incident_id);
+        db_copy_int64(c, ch->into_incident_id);
+        db_copy_timestamptz(c, ch->at_us);
+        db_copy_text(c, corr_change_kind_name(ch->kind));
+        db_copy_text(c, ch->rule);
+        db_copy_text(c, ch->group_key);
+        db_copy_text(c, ch->parent);
+        correlator_copy_bool(c, ch->symptom);
+        db_copy_int64(c, ch->silence_id);
+        db_copy_text(c, ch->window);
+        db_copy_text(c, ch->reason);
+        b->ndecisions++;
+    }
+    if (!correlator_record_wanted(ch->kind)) {
+        return;
+    }
+    int64_t seq = b->head + (int64_t)b->npending + 1;
+    db_copy_t *c = &b->changes;
+    db_copy_row(c, 16);
+    db_copy_text(c, b->stream);
+    db_copy_int64(c, seq);
+    db_copy_text(c, corr_change_kind_name(ch->kind));
+    db_copy_int64(c, ch->incident_id);
+    db_copy_int64(c, ch->into_incident_id);
+    db_copy_timestamptz(c, ch->at_us);
+    db_copy_text(c, ch->domain);
+    db_copy_text(c, ch->fingerprint);
+    db_copy_text(c, ch->resource);
+    db_copy_int16(c, (int16_t)ch->severity);
+    db_copy_text(c, ch->rule);
+    db_copy_text(c, ch->group_key);
+    db_copy_text(c, ch->cause_fingerprint);
+    correlator_copy_bool(c, ch->symptom);
+    db_copy_text(c, ch->parent);
+    db_copy_text(c, ch->reason);
+    correlator_record_t r;
+    correlator_record_from_change(ch, &r);
+    size_t off = b->payloads.len;
+    correlator_record_encode(&r, &b->payloads);
+    if (b->npending == b->pending_cap) {
+        b->pending_cap = b->pending_cap ? b->pending_cap * 2 : 64;
+        b->pending = xrealloc(b->pending, b->pending_cap * sizeof *b->pending);
+    }
+    b->pending[b->npending++] = (correlator_pending_t){seq, off, b->payloads.len - off};
+}
+
+/* ---- commit ---- */
+
+#define CORRELATOR_ALERT_COLS                                                                      \
+    "domain, fingerprint, source, resource, \"check\", severity, summary, labels, state, count, "  \
+    "first_seen, last_seen, refreshed_at, fired_at, cleared_at, incident_id, symptom, parent, "    \
+    "rule, group_key, held, routed, flapping, incident_active, flap_changes, silenced_by, "        \
+    "maint_window"
+#define CORRELATOR_INCIDENT_COLS                                                                   \
+    "id, domain, rule, group_key, state, severity, cause_fingerprint, cause_resource, opened_at, " \
+    "last_activity_at, resolving_since, resolved_at, merged_into"
+#define CORRELATOR_MEMBER_COLS "incident_id, fingerprint, resource, symptom, active, joined_at, ord"
+
+static void correlator_stage_alert(void *arg, const corr_alert_state_t *st)
+{
+    correlator_batch_t *b = arg;
+    char key[512];
+    correlator_alert_key(key, sizeof key, st->domain, st->event->fingerprint);
+    correlator_touch_t *t = correlator_set_find(&b->alerts, key, 0);
+    if (!t) {
+        return;
+    }
+    t->seen = true;
+    const event_t *ev = st->event;
+    db_copy_t *c = &b->stage_alerts;
+    db_copy_row(c, 27);
+    db_copy_text(c, st->domain);
+    db_copy_text(c, ev->fingerprint);
+    db_copy_text(c, ev->source);
+    db_copy_text(c, ev->resource);
+    db_copy_text(c, ev->check);
+    db_copy_int16(c, (int16_t)ev->severity);
+    db_copy_text(c, ev->summary);
+    db_copy_hstore(c, ev->labels, ev->nlabels);
+    db_copy_text(c, st->status == CORR_ALERT_STATE_FIRING ? "firing" : "cleared");
+    db_copy_int64(c, (int64_t)st->count);
+    db_copy_timestamptz(c, st->first_seen_us);
+    db_copy_timestamptz(c, st->last_seen_us);
+    db_copy_timestamptz(c, st->refreshed_at_us);
+    db_copy_timestamptz(c, st->fired_at_us);
+    correlator_copy_time(c, st->cleared_at_us);
+    if (st->incident_id) {
+        db_copy_int64(c, st->incident_id);
+    } else {
+        db_copy_null(c);
+    }
+    correlator_copy_bool(c, st->symptom);
+    db_copy_text(c, st->parent);
+    db_copy_text(c, st->rule);
+    db_copy_text(c, st->group_key);
+    correlator_copy_bool(c, st->held);
+    correlator_copy_bool(c, st->routed);
+    correlator_copy_bool(c, st->flapping);
+    correlator_copy_bool(c, st->incident_active);
+    correlator_copy_int8_array(c, st->flap_changes_us, st->nflap_changes);
+    if (st->silence_id) {
+        db_copy_int64(c, st->silence_id);
+    } else {
+        db_copy_null(c);
+    }
+    db_copy_text(c, st->window);
+}
+
+static void correlator_stage_incident(void *arg, const corr_incident_state_t *st)
+{
+    correlator_batch_t *b = arg;
+    correlator_touch_t *t = correlator_set_find(&b->incidents, NULL, st->id);
+    if (!t) {
+        return;
+    }
+    t->seen = true;
+    db_copy_t *c = &b->stage_incidents;
+    db_copy_row(c, 14);
+    db_copy_int64(c, st->id);
+    db_copy_text(c, st->domain);
+    db_copy_text(c, st->rule);
+    db_copy_text(c, st->group_key);
+    db_copy_text(c, corr_incident_status_name(st->status));
+    db_copy_int16(c, (int16_t)st->severity);
+    db_copy_text(c, st->cause_fingerprint);
+    db_copy_text(c, st->cause_resource);
+    db_copy_timestamptz(c, st->opened_at_us);
+    db_copy_timestamptz(c, st->last_activity_us);
+    correlator_copy_time(c,
+                         st->status == CORR_INCIDENT_STATE_RESOLVING ? st->resolving_since_us : 0);
+    correlator_copy_time(c, st->status == CORR_INCIDENT_STATE_RESOLVED ? st->resolved_at_us : 0);
+    if (st->status == CORR_INCIDENT_STATE_MERGED) {
+        db_copy_int64(c, st->merged_into);
+    } else {
+        db_copy_null(c);
+    }
+    /* Upserted in phase order: an incident leaving "open" before one
+     * entering it, so the one-open-per-group index never sees two. */
+    db_copy_int16(c, st->status == CORR_INCIDENT_STATE_OPEN ? 1 : 0);
+    for (size_t i = 0; i < st->nmembers; i++) {
+        const corr_member_t *m = &st->members[i];
+        db_copy_t *mc = &b->stage_members;
+        db_copy_row(mc, 7);
+        db_copy_int64(mc, st->id);
+        db_copy_text(mc, m->fingerprint);
+        db_copy_text(mc, m->resource);
+        correlator_copy_bool(mc, m->symptom);
+        correlator_copy_bool(mc, m->active);
+        db_copy_timestamptz(mc, m->joined_at_us);
+        correlator_copy_int32(mc, (int32_t)i);
+    }
+}
+
+/* Appends "v" to a Postgres array literal under construction. */
+static void correlator_array_add(wire_buf_t *a, const char *v)
+{
+    wire_buf_put(a, a->len > 1 ? "," : "", a->len > 1 ? 1 : 0);
+    wire_buf_put(a, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            wire_buf_put(a, "\\", 1);
+        }
+        wire_buf_put(a, p, 1);
+    }
+    wire_buf_put(a, "\"", 1);
+}
+
+/* Alerts and incidents the engine forgot before the commit read them: what
+ * the last change said is written (cleared; resolved or merged). */
+static db_status_t correlator_store_gone(PGconn *conn, correlator_batch_t *b)
+{
+    wire_buf_t keys, ats, ids, kinds, intos;
+    wire_buf_init(&keys);
+    wire_buf_init(&ats);
+    wire_buf_init(&ids);
+    wire_buf_init(&kinds);
+    wire_buf_init(&intos);
+    wire_buf_put(&keys, "{", 1);
+    wire_buf_put(&ats, "{", 1);
+    wire_buf_put(&ids, "{", 1);
+    wire_buf_put(&kinds, "{", 1);
+    wire_buf_put(&intos, "{", 1);
+    db_status_t st = DB_OK;
+    size_t nalerts = 0, nincidents = 0;
+    for (size_t i = 0; i < b->alerts.cap; i++) {
+        correlator_touch_t *t = &b->alerts.v[i];
+        if (t->key && !t->seen && t->last_kind == CORR_CHANGE_ALERT_CLEARED) {
+            char at[24];
+            snprintf(at, sizeof at, "%" PRId64, t->at_us);
+            correlator_array_add(&keys, t->key);
+            correlator_array_add(&ats, at);
+            nalerts++;
+        }
+    }
+    wire_buf_put(&keys, "}", 2);
+    wire_buf_put(&ats, "}", 2);
+    if (nalerts) {
+        const char *params[] = {(const char *)keys.data, (const char *)ats.data};
+        st = db_exec(conn, "correlator.gone_alerts",
+                     "UPDATE alerts a SET state = 'cleared', cleared_at = to_timestamp(g.at / "
+                     "1000000.0), flapping = false, held = false, updated_at = now() "
+                     "FROM unnest($1::text[], $2::bigint[]) AS g(key, at) "
+                     "WHERE a.domain = split_part(g.key, chr(31), 1) "
+                     "AND a.fingerprint = split_part(g.key, chr(31), 2)",
+                     2, params, NULL);
+    }
+    for (size_t i = 0; i < b->incidents.cap; i++) {
+        correlator_touch_t *t = &b->incidents.v[i];
+        if (!t->key && t->id && !t->seen &&
+            (t->last_kind == CORR_CHANGE_INCIDENT_RESOLVED ||
+             (t->last_kind == CORR_CHANGE_INCIDENT_MERGED && t->into))) {
+            char id[24], into[24];
+            snprintf(id, sizeof id, "%" PRId64, t->id);
+            snprintf(into, sizeof into, "%" PRId64, t->into);
+            correlator_array_add(&ids, id);
+            correlator_array_add(&kinds, t->last_kind == CORR_CHANGE_INCIDENT_RESOLVED ? "resolved"
+                                                                                       : "merged");
+            correlator_array_add(&intos, into);
+            nincidents++;
+        }
+    }
+    wire_buf_put(&ids, "}", 2);
+    wire_buf_put(&kinds, "}", 2);
+    wire_buf_put(&intos, "}", 2);
+    if (st == DB_OK && nincidents) {
+        ats.len = 0;
+        wire_buf_put(&ats, "{", 1);
+        for (size_t i = 0; i < b->incidents.cap; i++) {
+            correlator_touch_t *t = &b->incidents.v[i];
+            if (!t->key && t->id && !t->seen &&
+                (t->last_kind == CORR_CHANGE_INCIDENT_RESOLVED ||
+                 (t->last_kind == CORR_CHANGE_INCIDENT_MERGED && t->into))) {
+                char at[24];
+                snprintf(at, sizeof at, "%" PRId64, t->at_us);
+                correlator_array_add(&ats, at);
+            }
+        }
+        wire_buf_put(&ats, "}", 2);
+        const char *params[] = {(const char *)ids.data, (const char *)kinds.data,
+                                (const char *)ats.data, (const char *)intos.data};
+        st = db_exec(conn, "correlator.gone_incidents",
+                     "UPDATE incidents i SET state = g.state, resolving_since = NULL, "
+                     "resolved_at = CASE WHEN g.state = 'resolved' THEN to_timestamp(g.at / "
+                     "1000000.0) END, merged_into = CASE WHEN g.state = 'merged' THEN g.into END, "
+                     "updated_at = now() "
+                     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) "
+                     "AS g(id, state, at, into) WHERE i.id = g.id",
+                     4, params, NULL);
+    }
+    wire_buf_free(&keys);
+    wire_buf_free(&ats);
+    wire_buf_free(&ids);
+    wire_buf_free(&kinds);
+    wire_buf_free(&intos);
+    return st;
+}
+
+static db_status_t correlator_store_write(PGconn *conn, correlator_batch_t *b)
+{
+    db_status_t st = db_command(conn, "correlator.begin", "BEGIN");
+    if (st == DB_OK && b->stage_incidents.rows) {
+        st = db_copy_send(conn, "correlator.stage_incidents",
+                          "COPY corr_incidents_stage (" CORRELATOR_INCIDENT_COLS
+                          ", phase) FROM STDIN (FORMAT binary)",
+                          &b->stage_incidents);
+        if (st == DB_OK) {
+            st = db_command(
+                conn, "correlator.upsert_incidents",
+                "INSERT INTO incidents (" CORRELATOR_INCIDENT_COLS
+                ") SELECT " CORRELATOR_INCIDENT_COLS
+                " FROM corr_incidents_stage ORDER BY phase, id "
+                "ON CONFLICT (id) DO UPDATE SET rule = EXCLUDED.rule, group_key = "
+                "EXCLUDED.group_key, state = EXCLUDED.state, severity = EXCLUDED.severity, "
+                "cause_fingerprint = EXCLUDED.cause_fingerprint, cause_resource = "
+                "EXCLUDED.cause_resource, last_activity_at = EXCLUDED.last_activity_at, "
+                "resolving_since = EXCLUDED.resolving_since, resolved_at = EXCLUDED.resolved_at, "
+                "merged_into = EXCLUDED.merged_into, updated_at = now()");
+        }
+        if (st == DB_OK && b->stage_members.rows) {
+            st = db_copy_send(conn, "correlator.stage_members",
+                              "COPY corr_members_stage (" CORRELATOR_MEMBER_COLS
+                              ") FROM STDIN (FORMAT binary)",
+                              &b->stage_members);
+        }
+        if (st == DB_OK) {
+            /* Members that left (a split) go; the others are upserted, and
+             * unchanged ones are not rewritten. */
+            st = db_command(conn, "correlator.members_left",
+                            "DELETE FROM incident_members m USING corr_incidents_stage i "
+                            "WHERE m.incident_id = i.id AND NOT EXISTS (SELECT 1 FROM "
+                            "corr_members_stage s WHERE s.incident_id = m.incident_id AND "
+                            "s.fingerprint = m.fingerprint)");
+        }
+        if (st == DB_OK && b->stage_members.rows) {
+            st = db_command(conn, "correlator.upsert_members",
+                            "INSERT INTO incident_members AS m (" CORRELATOR_MEMBER_COLS
+                            ") SELECT " CORRELATOR_MEMBER_COLS " FROM corr_members_stage "
+                            "ON CONFLICT (incident_id, fingerprint) DO UPDATE SET resource = "
+                            "EXCLUDED.resource, symptom = EXCLUDED.symptom, active = "
+                            "EXCLUDED.active, joined_at = EXCLUDED.joined_at, ord = EXCLUDED.ord "
+                            "WHERE (m.resource, m.symptom, m.active, m.joined_at, m.ord) IS "
+                            "DISTINCT FROM (EXCLUDED.resource, EXCLUDED.symptom, "
+                            "EXCLUDED.active, EXCLUDED.joined_at, EXCLUDED.ord)");
+        }
+    }
+    if (st == DB_OK && b->stage_alerts.rows) {
+        st = db_copy_send(conn, "correlator.stage_alerts",
+                          "COPY corr_alerts_stage (" CORRELATOR_ALERT_COLS
+                          ") FROM STDIN (FORMAT binary)",
+                          &b->stage_alerts);
+        if (st == DB_OK) {
+            st = db_command(
+                conn, "correlator.upsert_alerts",
+                "INSERT INTO alerts (" CORRELATOR_ALERT_COLS ") SELECT " CORRELATOR_ALERT_COLS
+                " FROM corr_alerts_stage ON CONFLICT (domain, fingerprint) DO UPDATE SET "
+                "source = EXCLUDED.source, resource = EXCLUDED.resource, \"check\" = "
+                "EXCLUDED.\"check\", severity = EXCLUDED.severity, summary = EXCLUDED.summary, "
+                "labels = EXCLUDED.labels, state = EXCLUDED.state, count = EXCLUDED.count, "
+                "first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, "
+                "refreshed_at = EXCLUDED.refreshed_at, fired_at = EXCLUDED.fired_at, "
+                "cleared_at = EXCLUDED.cleared_at, incident_id = EXCLUDED.incident_id, "
+                "symptom = EXCLUDED.symptom, parent = EXCLUDED.parent, rule = EXCLUDED.rule, "
+                "group_key = EXCLUDED.group_key, held = EXCLUDED.held, routed = "
+                "EXCLUDED.routed, flapping = EXCLUDED.flapping, incident_active = "
+                "EXCLUDED.incident_active, flap_changes = EXCLUDED.flap_changes, silenced_by = "
+                "EXCLUDED.silenced_by, maint_window = EXCLUDED.maint_window, updated_at = now()");
+        }
+    }
+    if (st == DB_OK) {
+        st = correlator_store_gone(conn, b);
+    }
+    if (st == DB_OK && b->ndecisions) {
+        st = db_copy_send(conn, "correlator.decisions", CORRELATOR_DECISIONS_COPY, &b->decisions);
+    }
+    if (st == DB_OK && b->npending) {
+        st = db_copy_send(conn, "correlator.changes", CORRELATOR_CHANGES_COPY, &b->changes);
+        if (st == DB_OK) {
+            st = db_stream_advance(conn, b->stream, b->head, b->head + (int64_t)b->npending);
+        }
+    }
+    for (size_t i = 0; st == DB_OK && i < b->noffsets; i++) {
+        st = db_consumer_offset_save(conn, b->stream, b->offsets[i].name, b->offsets[i].seq);
+    }
+    if (st == DB_OK) {
+        st = db_command(conn, "correlator.commit", "COMMIT");
+    }
+    if (st != DB_OK && PQstatus(conn) == CONNECTION_OK) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+    }
+    return st;
+}
+
+db_status_t correlator_store_commit(PGconn *conn, correlator_batch_t *b, const corr_engine_t *e)
+{
+    if (correlator_batch_empty(b)) {
+        return DB_OK;
+    }
+    db_copy_reset(&b->stage_alerts);
+    db_copy_reset(&b->stage_incidents);
+    db_copy_reset(&b->stage_members);
+    if (b->alerts.n) {
+        corr_engine_foreach_alert(e, correlator_stage_alert, b);
+    }
+    if (b->incidents.n) {
+        corr_engine_foreach_incident(e, correlator_stage_incident, b);
+    }
+    db_status_t st = correlator_store_write(conn, b);
+    if (st == DB_OK) {
+        b->head += (int64_t)b->npending;
+    }
+    return st;
+}
+
+size_t correlator_batch_publish(correlator_batch_t *b, stream_pub_t *pub)
+{
+    size_t n = b->npending;
+    for (size_t i = 0; pub && i < n; i++) {
+        const correlator_pending_t *p = &b->pending[i];
+        stream_pub_send(pub, p->seq, b->payloads.data + p->off, p->len);
+    }
+    b->npending = 0;
+    b->payloads.len = 0;
+    b->nevents = 0;
+    b->noffsets = 0;
+    b->ndecisions = 0;
+    db_copy_reset(&b->changes);
+    db_copy_reset(&b->decisions);
+    correlator_set_clear(&b->alerts);
+    correlator_set_clear(&b->incidents);
+    return n;
+}
