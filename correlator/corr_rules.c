@@ -276,6 +276,29 @@ static int corr_uint(const corr_ctx_t *c, const config_node_t *node, const char 
     return 0;
 }
 
+/* A label name setting (domain_key, parent_label): "" allowed, the name alone. */
+static int corr_label_setting(const corr_ctx_t *c, const config_node_t *node, const char *key,
+                              char **dst)
+{
+    static const char label_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789_-.:/";
+    const char *text;
+    if (corr_scalar(c, node, key, &text) != 0) {
+        return -1;
+    }
+    if (strncmp(text, "labels.", 7) == 0) {
+        return corr_fail(c, node->line, key, "write the label name alone (\"%s\", not \"%s\")",
+                         text + 7, text);
+    }
+    if (text[strspn(text, label_chars)] != '\0') {
+        return corr_fail(c, node->line, key,
+                         "\"%s\" is not a label name (letters, digits and _-.:/)", text);
+    }
+    free(*dst);
+    *dst = xstrdup(text);
+    return 0;
+}
+
 /* One of names[] (NULL-ended); its index in *out. */
 static int corr_enum(const corr_ctx_t *c, const config_node_t *node, const char *key,
                      const char *const *names, int *out)
@@ -673,17 +696,13 @@ static int corr_load_topology(const corr_ctx_t *c, const config_node_t *node, co
                                           NULL};
     static const char *const recovery[] = {"promote", "split", NULL};
     const config_node_t *v;
-    const char *text;
     int e;
     if (corr_keys(c, node, "topology", allowed) != 0) {
         return -1;
     }
-    if ((v = config_node_get(node, "parent_label"))) {
-        if (corr_scalar(c, v, "parent_label", &text) != 0) {
-            return -1;
-        }
-        free(r->parent_label);
-        r->parent_label = xstrdup(text);
+    if ((v = config_node_get(node, "parent_label")) &&
+        corr_label_setting(c, v, "parent_label", &r->parent_label) != 0) {
+        return -1;
     }
     if ((v = config_node_get(node, "window")) &&
         corr_duration(c, v, "window", 0, CORR_MAX_DURATION, &r->topology_window_us) != 0) {
@@ -852,7 +871,6 @@ static int corr_rules_build(const config_node_t *root, const char *file, corr_ru
     corr_rule_defaults_t d = {CORR_DEF_JOIN_WINDOW, CORR_DEF_HOLD_DOWN, CORR_DEF_REOPEN_WINDOW,
                               CORR_DEF_MIN_ALERTS};
     const config_node_t *v;
-    const char *text;
     int e;
     free(r->path);
     r->path = xstrdup(file);
@@ -863,12 +881,9 @@ static int corr_rules_build(const config_node_t *root, const char *file, corr_ru
     if (corr_keys(&c, root, "(top level)", allowed) != 0) {
         goto fail;
     }
-    if ((v = config_node_get(root, "domain_key"))) {
-        if (corr_scalar(&c, v, "domain_key", &text) != 0) {
-            goto fail;
-        }
-        free(r->domain_key);
-        r->domain_key = xstrdup(text);
+    if ((v = config_node_get(root, "domain_key")) &&
+        corr_label_setting(&c, v, "domain_key", &r->domain_key) != 0) {
+        goto fail;
     }
     if ((v = config_node_get(root, "unmatched"))) {
         if (corr_enum(&c, v, "unmatched", unmatched, &e) != 0) {

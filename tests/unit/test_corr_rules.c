@@ -345,6 +345,10 @@ static void test_errors(void)
         {"rules:\n  - name: a\n    min_alerts: many\n",
          "rules.yml:3: min_alerts: \"many\" is not an integer"},
         /* Top level and defaults. */
+        {"domain_key: labels.site\n",
+         "rules.yml:1: domain_key: write the label name alone (\"site\", not \"labels.site\")"},
+        {"topology:\n  parent_label: \"up link\"\n",
+         "rules.yml:2: parent_label: \"up link\" is not a label name (letters, digits and _-.:/)"},
         {"unmatched: per_host\n",
          "rules.yml:1: unmatched: \"per_host\" is not one of per_fingerprint, per_resource, none"},
         {"defaults:\n  flapping: {changes: 1}\n",
