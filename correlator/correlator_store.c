@@ -93,8 +93,12 @@ PGconn *correlator_store_open(const settings_t *s, volatile sig_atomic_t *stop)
 db_status_t correlator_store_next_incident_id(PGconn *conn, int64_t *out)
 {
     PGresult *res = NULL;
-    db_status_t st = db_exec(conn, "correlator.next_id",
-                             "SELECT coalesce(max(id), 0) + 1 FROM incidents", 0, NULL, &res);
+    db_status_t st =
+        db_exec(conn, "correlator.next_id",
+                "SELECT greatest((SELECT coalesce(max(id), 0) FROM incidents), (SELECT "
+                "coalesce(max(greatest(incident_id, into_incident_id)), 0) FROM "
+                "incident_changes)) + 1",
+                0, NULL, &res);
     if (st == DB_OK) {
         *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         PQclear(res);
@@ -469,6 +473,11 @@ typedef struct {
     corr_change_kind_t last_kind;
     int64_t at_us, into;
     bool seen; /* found in the engine at commit */
+    /* incidents: what the changes said, to write one the engine forgot
+     * within the batch (merged into another and collected at once) */
+    char *domain, *rule, *group_key, *cause_fp, *cause_resource;
+    event_severity_t severity;
+    int64_t opened_at_us;
 } correlator_touch_t;
 
 typedef struct {
@@ -502,7 +511,8 @@ struct correlator_batch {
 
 static uint64_t correlator_hash(const char *s, int64_t id)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)id;
+    /* Alerts are keyed by their string only (their id field is a marker). */
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(s ? 0 : id);
     for (; s && *s; s++) {
         h = (h ^ (uint8_t)*s) * 1099511628211ULL;
     }
@@ -573,6 +583,11 @@ static void correlator_set_clear(correlator_set_t *s)
 {
     for (size_t i = 0; i < s->cap; i++) {
         free(s->v[i].key);
+        free(s->v[i].domain);
+        free(s->v[i].rule);
+        free(s->v[i].group_key);
+        free(s->v[i].cause_fp);
+        free(s->v[i].cause_resource);
     }
     if (s->cap) {
         memset(s->v, 0, s->cap * sizeof *s->v);
@@ -718,11 +733,38 @@ void correlator_batch_add(void *arg, const corr_change_t *ch)
             t->at_us = ch->at_us;
         }
     }
+    if (ch->cause_fingerprint[0] && strcmp(ch->cause_fingerprint, ch->fingerprint) != 0) {
+        /* A promotion changes the new cause's alert without a change of
+         * its own: write that alert too. */
+        char key[512];
+        correlator_alert_key(key, sizeof key, ch->domain, ch->cause_fingerprint);
+        correlator_set_get(&b->alerts, key, 0);
+    }
     if (ch->incident_id) {
         correlator_touch_t *t = correlator_set_get(&b->incidents, NULL, ch->incident_id);
         t->last_kind = ch->kind;
         t->at_us = ch->at_us;
         t->into = ch->into_incident_id;
+        if (!t->domain) {
+            t->domain = xstrdup(ch->domain);
+            t->rule = xstrdup(ch->rule);
+            t->group_key = xstrdup(ch->group_key);
+            t->cause_fp = xstrdup(ch->cause_fingerprint);
+            t->cause_resource = xstrdup("");
+            t->opened_at_us = ch->at_us;
+        }
+        if (ch->kind == CORR_CHANGE_INCIDENT_OPENED) {
+            t->opened_at_us = ch->at_us;
+        }
+        if (ch->fingerprint[0] && strcmp(ch->fingerprint, ch->cause_fingerprint) == 0) {
+            free(t->cause_resource);
+            t->cause_resource = xstrdup(ch->resource);
+        }
+        if (strcmp(t->cause_fp, ch->cause_fingerprint) != 0) {
+            free(t->cause_fp);
+            t->cause_fp = xstrdup(ch->cause_fingerprint);
+        }
+        t->severity = ch->severity;
     }
     if (ch->into_incident_id) {
         correlator_set_get(&b->incidents, NULL, ch->into_incident_id);
@@ -889,6 +931,41 @@ static void correlator_stage_incident(void *arg, const corr_incident_state_t *st
     }
 }
 
+/* Incidents the engine forgot within the batch (merged into another, or
+ * resolved, and collected at once): written from what their changes said,
+ * so the incidents stream never names an incident the table lacks. */
+static void correlator_stage_gone_incidents(correlator_batch_t *b)
+{
+    for (size_t i = 0; i < b->incidents.cap; i++) {
+        const correlator_touch_t *t = &b->incidents.v[i];
+        bool merged = t->last_kind == CORR_CHANGE_INCIDENT_MERGED && t->into;
+        if (t->key || !t->id || t->seen || !t->domain ||
+            (!merged && t->last_kind != CORR_CHANGE_INCIDENT_RESOLVED)) {
+            continue;
+        }
+        db_copy_t *c = &b->stage_incidents;
+        db_copy_row(c, 14);
+        db_copy_int64(c, t->id);
+        db_copy_text(c, t->domain);
+        db_copy_text(c, t->rule);
+        db_copy_text(c, t->group_key);
+        db_copy_text(c, merged ? "merged" : "resolved");
+        db_copy_int16(c, (int16_t)t->severity);
+        db_copy_text(c, t->cause_fp);
+        db_copy_text(c, t->cause_resource);
+        db_copy_timestamptz(c, t->opened_at_us);
+        db_copy_timestamptz(c, t->at_us);
+        db_copy_null(c);
+        correlator_copy_time(c, merged ? 0 : t->at_us);
+        if (merged) {
+            db_copy_int64(c, t->into);
+        } else {
+            db_copy_null(c);
+        }
+        db_copy_int16(c, 0);
+    }
+}
+
 /* Appends "v" to a Postgres array literal under construction. */
 static void correlator_array_add(wire_buf_t *a, const char *v)
 {
@@ -903,23 +980,17 @@ static void correlator_array_add(wire_buf_t *a, const char *v)
     wire_buf_put(a, "\"", 1);
 }
 
-/* Alerts and incidents the engine forgot before the commit read them: what
- * the last change said is written (cleared; resolved or merged). */
+/* Alerts the engine forgot before the commit read them: what the last change
+ * said is written (cleared). */
 static db_status_t correlator_store_gone(PGconn *conn, correlator_batch_t *b)
 {
-    wire_buf_t keys, ats, ids, kinds, intos;
+    wire_buf_t keys, ats;
     wire_buf_init(&keys);
     wire_buf_init(&ats);
-    wire_buf_init(&ids);
-    wire_buf_init(&kinds);
-    wire_buf_init(&intos);
     wire_buf_put(&keys, "{", 1);
     wire_buf_put(&ats, "{", 1);
-    wire_buf_put(&ids, "{", 1);
-    wire_buf_put(&kinds, "{", 1);
-    wire_buf_put(&intos, "{", 1);
     db_status_t st = DB_OK;
-    size_t nalerts = 0, nincidents = 0;
+    size_t nalerts = 0;
     for (size_t i = 0; i < b->alerts.cap; i++) {
         correlator_touch_t *t = &b->alerts.v[i];
         if (t->key && !t->seen && t->last_kind == CORR_CHANGE_ALERT_CLEARED) {
@@ -942,54 +1013,8 @@ static db_status_t correlator_store_gone(PGconn *conn, correlator_batch_t *b)
                      "AND a.fingerprint = split_part(g.key, chr(31), 2)",
                      2, params, NULL);
     }
-    for (size_t i = 0; i < b->incidents.cap; i++) {
-        correlator_touch_t *t = &b->incidents.v[i];
-        if (!t->key && t->id && !t->seen &&
-            (t->last_kind == CORR_CHANGE_INCIDENT_RESOLVED ||
-             (t->last_kind == CORR_CHANGE_INCIDENT_MERGED && t->into))) {
-            char id[24], into[24];
-            snprintf(id, sizeof id, "%" PRId64, t->id);
-            snprintf(into, sizeof into, "%" PRId64, t->into);
-            correlator_array_add(&ids, id);
-            correlator_array_add(&kinds, t->last_kind == CORR_CHANGE_INCIDENT_RESOLVED ? "resolved"
-                                                                                       : "merged");
-            correlator_array_add(&intos, into);
-            nincidents++;
-        }
-    }
-    wire_buf_put(&ids, "}", 2);
-    wire_buf_put(&kinds, "}", 2);
-    wire_buf_put(&intos, "}", 2);
-    if (st == DB_OK && nincidents) {
-        ats.len = 0;
-        wire_buf_put(&ats, "{", 1);
-        for (size_t i = 0; i < b->incidents.cap; i++) {
-            correlator_touch_t *t = &b->incidents.v[i];
-            if (!t->key && t->id && !t->seen &&
-                (t->last_kind == CORR_CHANGE_INCIDENT_RESOLVED ||
-                 (t->last_kind == CORR_CHANGE_INCIDENT_MERGED && t->into))) {
-                char at[24];
-                snprintf(at, sizeof at, "%" PRId64, t->at_us);
-                correlator_array_add(&ats, at);
-            }
-        }
-        wire_buf_put(&ats, "}", 2);
-        const char *params[] = {(const char *)ids.data, (const char *)kinds.data,
-                                (const char *)ats.data, (const char *)intos.data};
-        st = db_exec(conn, "correlator.gone_incidents",
-                     "UPDATE incidents i SET state = g.state, resolving_since = NULL, "
-                     "resolved_at = CASE WHEN g.state = 'resolved' THEN to_timestamp(g.at / "
-                     "1000000.0) END, merged_into = CASE WHEN g.state = 'merged' THEN g.into END, "
-                     "updated_at = now() "
-                     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) "
-                     "AS g(id, state, at, into) WHERE i.id = g.id",
-                     4, params, NULL);
-    }
     wire_buf_free(&keys);
     wire_buf_free(&ats);
-    wire_buf_free(&ids);
-    wire_buf_free(&kinds);
-    wire_buf_free(&intos);
     return st;
 }
 
@@ -1101,6 +1126,7 @@ db_status_t correlator_store_commit(PGconn *conn, correlator_batch_t *b, const c
     }
     if (b->incidents.n) {
         corr_engine_foreach_incident(e, correlator_stage_incident, b);
+        correlator_stage_gone_incidents(b);
     }
     db_status_t st = correlator_store_write(conn, b);
     if (st == DB_OK) {

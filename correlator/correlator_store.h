@@ -40,7 +40,7 @@ PGconn *correlator_store_open(const settings_t *s, volatile sig_atomic_t *stop);
 
 /* ---- start-up ---- */
 
-/* max(incidents.id) + 1. */
+/* One past the highest incident id in incidents or on the incidents stream. */
 db_status_t correlator_store_next_incident_id(PGconn *conn, int64_t *out);
 
 /* Reads the alerts and incidents the engine needs (open, resolving, recently

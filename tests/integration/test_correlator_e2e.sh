@@ -16,9 +16,9 @@ it_setup correlator_e2e
 cat >"$IT_TMP/rules.yml" <<'YAML'
 unmatched: per_fingerprint
 rules:
-  - name: links
-    match: ["check = LinkDown"]
-    group_by: [check]
+  - name: core-down
+    match: ["check = NodeDown"]
+    group_by: [resource]
     join_window: 5m
     hold_down: 0s
 topology:
@@ -86,3 +86,45 @@ it_assert_eq "$sid" "$(it_psql "SELECT silenced_by FROM alerts WHERE resource = 
 it_assert_match "$sid" "$("$BIN/cli/alertdesk" silence list --config "$IT_TMP/a.yml")" "silence list shows it"
 "$BIN/cli/alertdesk" silence expire --config "$IT_TMP/a.yml" "$sid" >/dev/null
 it_pass "topology, promotion, stream and silences"
+
+# ---- explain ----
+iid=$(it_psql "SELECT id FROM incidents WHERE rule = 'core-down'")
+out=$("$BIN/cli/alertdesk" explain --config "$IT_TMP/a.yml" "$iid")
+it_assert_match 'rule "core-down"' "$out" "explain names the rule"
+it_assert_match 'host-[0-9]/Unreachable: symptom of parent core-sw1' "$out" "explain names the parent of a symptom"
+fp=$(it_psql "SELECT fingerprint FROM alerts WHERE resource = 'host-2'")
+out=$("$BIN/cli/alertdesk" explain --config "$IT_TMP/a.yml" "$fp")
+it_assert_match "incident_alert_joined: .*incident $iid" "$out" "explain of an alert shows where it joined"
+it_assert_match 'parent core-sw1' "$out" "explain of an alert names its parent"
+
+# ---- rules check ----
+out=$("$BIN/cli/alertdesk" rules check "$IT_TMP/rules.yml")
+it_assert_match 'ok \(1 rules, 4 topology nodes' "$out" "rules check accepts the good file"
+cat >"$IT_TMP/bad.yml" <<'YAML'
+rules:
+  - name: typo
+    match: ["check = NodeDown"]
+    grup_by: [site]
+    join_window: 5m
+YAML
+if out=$("$BIN/cli/alertdesk" rules check "$IT_TMP/bad.yml" 2>&1); then
+    it_fail "rules check accepted a bad file: $out"
+fi
+it_assert_match 'bad.yml:4: .*grup_by' "$out" "rules check names the line and the bad field"
+
+# ---- SIGHUP: a bad rule file keeps the running rules; a good one swaps ----
+cp "$IT_TMP/rules.yml" "$IT_TMP/rules.good"
+cp "$IT_TMP/bad.yml" "$IT_TMP/rules.yml"
+if "$BIN/cli/alertdesk" rules reload --config "$IT_TMP/a.yml" >/dev/null 2>&1; then
+    it_fail "rules reload signalled with a bad file"
+fi
+kill -HUP "$CORRELATOR_PID"
+it_wait_until 5 grep -q 'rule reload refused' "$IT_TMP/correlator.log" || it_fail "bad rules were not refused"
+cp "$IT_TMP/rules.good" "$IT_TMP/rules.yml"
+"$BIN/cli/alertdesk" rules reload --config "$IT_TMP/a.yml" >/dev/null
+it_wait_until 5 grep -q 'rules reloaded' "$IT_TMP/correlator.log" || it_fail "rules reload did not happen"
+curl -sf "$CORR_URL/healthz" >/dev/null || it_fail "unhealthy after reloads"
+metrics=$(curl -sf "$CORR_URL/metrics")
+it_assert_match 'alertdesk_correlator_events_applied_total [1-9]' "$metrics" "metrics count applied events"
+it_assert_match 'alertdesk_correlator_rule_hits_total\{rule="core-down"\} 1' "$metrics" "metrics count rule hits"
+it_pass "explain, rules check, reload and metrics"
