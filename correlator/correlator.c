@@ -547,8 +547,13 @@ static int correlator_start(const settings_t *s, void **state)
     }
     correlator_metrics_init(c);
     c->zctx = zmq_ctx_new();
+    /* No routes of our own: /healthz and /metrics are built in. (A
+     * non-NULL table: the server copies it even when empty.) */
+    static const http_route_t no_routes[1];
     http_server_config_t hc = {
         .listen = s->correlator_http_listen,
+        .routes = no_routes,
+        .nroutes = 0,
         .threads = 2,
         .healthy = correlator_health,
         .health_arg = c,

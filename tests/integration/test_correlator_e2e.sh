@@ -128,3 +128,18 @@ metrics=$(curl -sf "$CORR_URL/metrics")
 it_assert_match 'alertdesk_correlator_events_applied_total [1-9]' "$metrics" "metrics count applied events"
 it_assert_match 'alertdesk_correlator_rule_hits_total\{rule="core-down"\} 1' "$metrics" "metrics count rule hits"
 it_pass "explain, rules check, reload and metrics"
+
+# ---- active/standby: a second correlator waits for the lock, then takes over ----
+sed -e "s|127.0.0.1:${CORR_URL##*:}|127.0.0.1:$(it_free_port)|" -e "s|tcp://127.0.0.1:$CORR_PUB_PORT|tcp://127.0.0.1:$(it_free_port)|" \
+    -e "s|pid_file: .*|pid_file: \"\"|" "$IT_TMP/a.yml" >"$IT_TMP/b.yml"
+standby_url="http://127.0.0.1:$(sed -n 's/^    listen: 127.0.0.1:\([0-9]*\)$/\1/p' "$IT_TMP/b.yml" | tail -n 1)"
+it_bg standby "$BIN/correlator/alertdesk-correlator" --config "$IT_TMP/b.yml"
+it_wait_until 10 grep -q 'standby: another correlator holds the lock' "$IT_TMP/standby.log" ||
+    it_fail "the second correlator did not wait as a standby"
+it_assert_eq 503 "$(curl -s -o /dev/null -w '%{http_code}' "$standby_url/healthz")" "a standby is not healthy"
+it_stop correlator
+it_wait_http "$standby_url/healthz" 15
+send "$(ev host-9 Unreachable firing)"
+it_wait_until 10 corr__caught_up || it_fail "the standby did not take over"
+it_assert_eq 1 "$(it_psql "SELECT count(*) FROM alerts WHERE resource = 'host-9'")" "the new active correlator applies events"
+it_pass "a standby waits for the lock and takes over"
