@@ -296,29 +296,43 @@ db_status_t db_stream_head(PGconn *conn, const char *stream, int64_t *last_seq)
     return DB_OK;
 }
 
-db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected, int64_t new_last)
+db_status_t db_stream_try_advance(PGconn *conn, const char *stream, int64_t expected,
+                                  int64_t new_last, bool *moved)
 {
     char exp_s[24], new_s[24];
     snprintf(exp_s, sizeof exp_s, "%" PRId64, expected);
     snprintf(new_s, sizeof new_s, "%" PRId64, new_last);
     const char *params[] = {stream, exp_s, new_s};
     PGresult *res = NULL;
+    /* The row is chosen by stream alone and the comparison happens in SET:
+     * with `AND last_seq = $2` in WHERE, a writer whose statement starts
+     * while its predecessor's update is uncommitted would judge the old row
+     * version, miss, and never wait for the lock. Here it waits, and
+     * PostgreSQL re-evaluates the CASE on the committed new version. */
     db_status_t st = db_exec(conn, "db.stream_advance",
-                             "UPDATE stream_heads SET last_seq = $3, updated_at = now() "
-                             "WHERE stream = $1 AND last_seq = $2",
+                             "UPDATE stream_heads SET last_seq = CASE WHEN last_seq = $2 "
+                             "THEN $3 ELSE last_seq END, updated_at = now() "
+                             "WHERE stream = $1 RETURNING last_seq = $3 AND last_seq <> $2",
                              3, params, &res);
     if (st != DB_OK) {
         return st;
     }
-    int updated = atoi(PQcmdTuples(res));
+    *moved = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    if (updated != 1) {
+    return DB_OK;
+}
+
+db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected, int64_t new_last)
+{
+    bool moved = false;
+    db_status_t st = db_stream_try_advance(conn, stream, expected, new_last, &moved);
+    if (st == DB_OK && !moved) {
         log_error("msg=\"stream head moved under us: another writer uses this stream name?\" "
                   "stream=%s expected=%" PRId64,
                   stream, expected);
         return DB_FATAL;
     }
-    return DB_OK;
+    return st;
 }
 
 db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const char *stream,

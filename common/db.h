@@ -12,6 +12,7 @@
 #define ALERTDESK_DB_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,10 @@ db_status_t db_stream_head(PGconn *conn, const char *stream, int64_t *last_seq);
 /* Moves stream's head from expected to new_last by compare-and-set inside the
  * caller's transaction: the sequencer of every stream (no holes, no
  * duplicates, one writer). DB_FATAL when the head is not at expected. */
+/* The compare-and-set of db_stream_advance() without judging a miss: *moved
+ * tells whether the head was at expected (false when it was not). */
+db_status_t db_stream_try_advance(PGconn *conn, const char *stream, int64_t expected,
+                                  int64_t new_last, bool *moved);
 db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected, int64_t new_last);
 
 /* Records that consumer applied stream up to last_seq (consumer_offsets),

@@ -699,6 +699,10 @@ static const config_setting_t settings_table[] = {
              "ZeroMQ PUB endpoint where committed events and heartbeats are published."),
     S_INT("ingest.batch.max_events", ingest_batch_max_events, "1000", 1, 100000, 0,
           "Most events stored in one database transaction."),
+    S_INT("ingest.batch.connections", ingest_batch_connections, "2", 1, 8, 0,
+          "Database connections writing batches in a pipeline: while one batch waits for "
+          "its commit to reach the disk the next one is already being written. Order is "
+          "kept: batches commit and publish in seq order."),
     S_DURATION("ingest.batch.max_wait", ingest_batch_max_wait_us, "2ms", SETTING_US, 0, 1000000, 0,
                "Longest a batch waits for more events before it is committed."),
     S_INT("ingest.queue.max_events", ingest_queue_max_events, "100000", 1, 10000000, 0,

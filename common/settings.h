@@ -59,6 +59,7 @@ typedef struct settings {
     char *ingest_zmq_listen;          /* ingest.zmq.listen: ROUTER endpoint, "" disables */
     char *ingest_publish;             /* ingest.publish: PUB endpoint of the events stream */
     int64_t ingest_batch_max_events;  /* ingest.batch.max_events */
+    int64_t ingest_batch_connections; /* ingest.batch.connections: pipelined writers */
     int64_t ingest_batch_max_wait_us; /* ingest.batch.max_wait (duration) */
     int64_t ingest_queue_max_events;  /* ingest.queue.max_events */
     bool ingest_keep_raw;             /* ingest.keep_raw: store the raw body text */

@@ -1,6 +1,23 @@
 /*
- * ingest_commit - group commit of intake requests into `events`, then
- * publication on the `events` stream. See ingest_commit.h.
+ * ingest_commit - group commit of intake requests into `events`, pipelined
+ * over a few connections, then publication on the `events` stream in seq
+ * order. See ingest_commit.h.
+ *
+ * Why a pipeline: a commit spends most of its time waiting for the WAL to
+ * reach the disk. With ingest.batch.connections writers, batch k+1 is copied
+ * in while batch k's COMMIT is being flushed (PostgreSQL then flushes both
+ * together). Order is kept by three things:
+ *  - seqs are handed out under `order_lock` in ticket order;
+ *  - each transaction advances the stream head by compare-and-set from the
+ *    seq before its first row, in ticket order (`cas_turn`): it is issued
+ *    only after the predecessor's update, so it waits on that row lock and
+ *    can only commit after the predecessor did;
+ *  - answers and publication happen in ticket order (`finished`).
+ * When a batch fails, its successors' compare-and-set cannot match (the head
+ * did not move), so they fail too and are answered 503; the seq counter is
+ * re-read from the database's head before anything new starts (a COMMIT
+ * whose answer was lost may have succeeded).
+ * No hole and no duplicate can reach the table: the head row is the judge.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -21,24 +38,46 @@
 
 #define INGEST_PARTITION_EVERY_US   (3600LL * 1000000)
 #define INGEST_PARTITION_DAYS_AHEAD "3"
+#define INGEST_WRITERS_MAX          8
+
+typedef struct ingest_writer ingest_writer_t;
+
+struct ingest_writer {
+    ingest_commit_t *c;
+    int index; /* 0 also does housekeeping and holds the stream lock */
+    pthread_t thread;
+    PGconn *conn;
+    PGcancel *cancel; /* under c->cancel_lock */
+    db_copy_t copy;
+    int64_t last_db_contact_us;
+};
 
 struct ingest_commit {
     const settings_t *s;
     intake_queue_t *q;
-    stream_pub_t *pub;
-    pthread_t thread;
+    ingest_writer_t writers[INGEST_WRITERS_MAX];
+    int nwriters;
     atomic_bool stop;
-    atomic_bool done;          /* the thread has left its loop */
-    int64_t drain_deadline_us; /* set when stop is requested */
+    atomic_int running; /* writer threads still in their loop */
+    int64_t drain_deadline_us;
     pthread_mutex_t cancel_lock;
-    PGcancel *cancel; /* lets ingest_commit_stop() cancel a stuck statement */
-    atomic_bool db_ok;
-    PGconn *conn;
-    int64_t head; /* last committed seq of our stream */
-    db_copy_t copy;
+    atomic_int connected; /* writers holding a working connection */
+
+    /* Ordering, under order_lock. */
+    pthread_mutex_t order_lock;
+    pthread_cond_t order_cond;
+    int64_t committed_head; /* last seq known committed */
+    int64_t next_seq;       /* first seq of the next batch */
+    uint64_t next_ticket;   /* ticket of the next batch */
+    uint64_t finished;      /* tickets below this are answered and published */
+    uint64_t cas_turn;      /* the ticket allowed to run its head update next */
+    int in_flight;          /* batches holding a ticket */
+    bool resync;            /* next_seq must be re-derived from committed_head */
+    bool head_known;        /* committed_head was read from the database */
+    stream_pub_t *pub;      /* used under order_lock only (ZeroMQ: one thread at a time) */
     wire_buf_t wire;
     int64_t next_heartbeat_us, next_partition_us;
-    int64_t last_db_contact_us; /* last commit or probe that reached the server */
+
     metric_t *m_batch_events, *m_commit_seconds, *m_commits, *m_commit_failures;
     metric_t *m_stored[3][5]; /* [intake kind][format] */
     metric_t *m_dead;
@@ -55,35 +94,36 @@ static const char *const ingest_kind_names[] = {"http", "zmq", "kafka"};
 
 /* ---- connection life ---- */
 
-static void ingest_commit_set_cancel(ingest_commit_t *c, PGcancel *cancel)
+static void ingest_writer_set_cancel(ingest_writer_t *w, PGcancel *cancel)
 {
-    pthread_mutex_lock(&c->cancel_lock);
-    if (c->cancel) {
-        PQfreeCancel(c->cancel);
+    pthread_mutex_lock(&w->c->cancel_lock);
+    if (w->cancel) {
+        PQfreeCancel(w->cancel);
     }
-    c->cancel = cancel;
-    pthread_mutex_unlock(&c->cancel_lock);
+    w->cancel = cancel;
+    pthread_mutex_unlock(&w->c->cancel_lock);
 }
 
-static void ingest_commit_disconnect(ingest_commit_t *c)
+static void ingest_writer_disconnect(ingest_writer_t *w)
 {
-    ingest_commit_set_cancel(c, NULL);
-    if (c->conn) {
-        PQfinish(c->conn);
-        c->conn = NULL;
+    ingest_writer_set_cancel(w, NULL);
+    if (w->conn) {
+        PQfinish(w->conn);
+        w->conn = NULL;
+        if (atomic_fetch_sub(&w->c->connected, 1) == 1) {
+            intake_set_db_down(w->c->q, true);
+        }
     }
-    atomic_store(&c->db_ok, false);
-    intake_set_db_down(c->q, true);
 }
 
-/* One writer per stream: a session advisory lock on the stream name. The
- * compare-and-set on stream_heads already makes a second writer fail; the
- * lock makes it fail early with a clear message. */
-static int ingest_commit_lock_stream(ingest_commit_t *c)
+/* One writer process per stream: a session advisory lock on the stream name,
+ * held by writer 0. The compare-and-set on stream_heads already makes a
+ * second process fail; the lock makes it fail early with a clear message. */
+static int ingest_writer_lock_stream(ingest_writer_t *w)
 {
-    const char *params[] = {c->s->ingest_stream};
+    const char *params[] = {w->c->s->ingest_stream};
     PGresult *res = NULL;
-    if (db_exec(c->conn, "ingest.lock_stream",
+    if (db_exec(w->conn, "ingest.lock_stream",
                 "SELECT pg_try_advisory_lock(hashtext('alertdesk.stream'), hashtext($1))", 1,
                 params, &res) != DB_OK) {
         return -1;
@@ -93,19 +133,20 @@ static int ingest_commit_lock_stream(ingest_commit_t *c)
     if (!locked) {
         log_error("msg=\"another ingest is writing this stream; set a distinct ingest.stream per "
                   "instance\" stream=%s",
-                  c->s->ingest_stream);
+                  w->c->s->ingest_stream);
         return -1;
     }
     return 0;
 }
 
-/* ingest_commit_partitions - hourly housekeeping: the next days' partitions
+/* ingest_writer_housekeeping - hourly, writer 0: the next days' partitions
  * exist before their first event, and days past ingest.retention go. */
-static void ingest_commit_partitions(ingest_commit_t *c)
+static void ingest_writer_housekeeping(ingest_writer_t *w)
 {
+    const settings_t *s = w->c->s;
     const char *params[] = {INGEST_PARTITION_DAYS_AHEAD};
     PGresult *res = NULL;
-    if (db_exec(c->conn, "ingest.partitions", "SELECT alertdesk_events_ensure_partitions($1)", 1,
+    if (db_exec(w->conn, "ingest.partitions", "SELECT alertdesk_events_ensure_partitions($1)", 1,
                 params, &res) == DB_OK) {
         int created = atoi(PQgetvalue(res, 0, 0));
         if (created > 0) {
@@ -113,59 +154,73 @@ static void ingest_commit_partitions(ingest_commit_t *c)
         }
         PQclear(res);
     }
-    if (c->s->ingest_retention_ms > 0) {
+    if (s->ingest_retention_ms > 0) {
         char keep[48];
-        snprintf(keep, sizeof keep, "%lld milliseconds", (long long)c->s->ingest_retention_ms);
+        snprintf(keep, sizeof keep, "%lld milliseconds", (long long)s->ingest_retention_ms);
         const char *p2[] = {keep};
-        PGresult *r2 = NULL;
-        if (db_exec(c->conn, "ingest.retention", "SELECT alertdesk_events_drop_older_than($1)", 1,
-                    p2, &r2) == DB_OK) {
-            int dropped = atoi(PQgetvalue(r2, 0, 0));
+        if (db_exec(w->conn, "ingest.retention", "SELECT alertdesk_events_drop_older_than($1)", 1,
+                    p2, &res) == DB_OK) {
+            int dropped = atoi(PQgetvalue(res, 0, 0));
             if (dropped > 0) {
                 log_info("msg=\"old event partitions dropped\" count=%d retention_ms=%lld", dropped,
-                         (long long)c->s->ingest_retention_ms);
+                         (long long)s->ingest_retention_ms);
             }
-            PQclear(r2);
+            PQclear(res);
         }
     }
-    c->next_partition_us = ingest_mono_us() + INGEST_PARTITION_EVERY_US;
 }
 
-static int ingest_commit_connect(ingest_commit_t *c)
+static int ingest_writer_connect(ingest_writer_t *w)
 {
-    c->conn = db_connect(c->s->database_url, c->s->database_connect_timeout_ms);
-    if (!c->conn) {
+    ingest_commit_t *c = w->c;
+    w->conn = db_connect(c->s->database_url, c->s->database_connect_timeout_ms);
+    if (!w->conn) {
         return -1;
     }
-    if (ingest_commit_lock_stream(c) < 0 ||
-        db_stream_head(c->conn, c->s->ingest_stream, &c->head) != DB_OK) {
-        PQfinish(c->conn);
-        c->conn = NULL;
+    int64_t head = 0;
+    if ((w->index == 0 && ingest_writer_lock_stream(w) < 0) ||
+        db_stream_head(w->conn, c->s->ingest_stream, &head) != DB_OK) {
+        PQfinish(w->conn);
+        w->conn = NULL;
         return -1;
     }
-    ingest_commit_partitions(c);
-    ingest_commit_set_cancel(c, PQgetCancel(c->conn));
-    atomic_store(&c->db_ok, true);
+    if (w->index == 0) {
+        ingest_writer_housekeeping(w);
+        c->next_partition_us = ingest_mono_us() + INGEST_PARTITION_EVERY_US;
+    }
+    ingest_writer_set_cancel(w, PQgetCancel(w->conn));
+    pthread_mutex_lock(&c->order_lock);
+    if (c->in_flight == 0 && (c->resync || !c->head_known)) {
+        /* Nothing in flight: the database's head is the truth. */
+        c->committed_head = head;
+        c->next_seq = head + 1;
+        c->resync = false;
+        c->head_known = true;
+    }
+    pthread_mutex_unlock(&c->order_lock);
+    w->last_db_contact_us = ingest_mono_us();
+    atomic_fetch_add(&c->connected, 1);
     intake_set_db_down(c->q, false);
-    log_info("msg=\"database connected\" stream=%s head=%" PRId64, c->s->ingest_stream, c->head);
+    log_info("msg=\"database connected\" stream=%s writer=%d head=%" PRId64, c->s->ingest_stream,
+             w->index, head);
     return 0;
 }
 
 /* ---- one transaction ---- */
 
-static db_status_t ingest_commit_dead(ingest_commit_t *c, const intake_req_t *req)
+static db_status_t ingest_writer_dead(ingest_writer_t *w, const intake_req_t *req)
 {
     for (size_t i = 0; i < req->ndead; i++) {
         const intake_dead_letter_t *d = &req->dead[i];
         const char *values[] = {ingest_kind_names[req->kind], d->origin, d->reason, d->body};
         int lengths[] = {0, 0, 0, (int)d->body_len};
         int formats[] = {0, 0, 0, 1}; /* body as binary bytea: it may hold anything */
-        PGresult *res = PQexecParams(c->conn,
+        PGresult *res = PQexecParams(w->conn,
                                      "INSERT INTO dead_letters (intake, origin, reason, body) "
                                      "VALUES ($1, $2, $3, $4::bytea)",
                                      4, NULL, values, lengths, formats, 0);
         db_status_t st =
-            PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : db_classify(c->conn, res);
+            PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : db_classify(w->conn, res);
         if (st != DB_OK) {
             log_error("msg=\"dead letter insert failed\" error=\"%s\"", PQresultErrorMessage(res));
         }
@@ -177,40 +232,79 @@ static db_status_t ingest_commit_dead(ingest_commit_t *c, const intake_req_t *re
     return DB_OK;
 }
 
-/* Writes the chain in one transaction. On DB_OK the events' seq are set and
- * c->head advanced. */
-static db_status_t ingest_commit_write(ingest_commit_t *c, intake_req_t *chain)
+/* Outcome of one batch. */
+typedef enum {
+    INGEST_BATCH_OK,
+    INGEST_BATCH_RETRY,     /* connection or transient failure: 503 */
+    INGEST_BATCH_FATAL,     /* a constraint: isolate the requests */
+    INGEST_BATCH_HEAD_MISS, /* compare-and-set missed: a predecessor failed */
+} ingest_batch_t;
+
+/* Writes the chain in one transaction with seqs first_seq.. */
+/* Waits for this ticket's turn to update the stream head. */
+static void ingest_commit_cas_wait(ingest_commit_t *c, uint64_t ticket)
 {
-    int64_t seq = c->head;
-    db_copy_reset(&c->copy);
+    pthread_mutex_lock(&c->order_lock);
+    while (c->cas_turn != ticket) {
+        pthread_cond_wait(&c->order_cond, &c->order_lock);
+    }
+    pthread_mutex_unlock(&c->order_lock);
+}
+
+/* Passes the turn to the next ticket (exactly once per ticket). */
+static void ingest_commit_cas_done(ingest_commit_t *c)
+{
+    pthread_mutex_lock(&c->order_lock);
+    c->cas_turn++;
+    pthread_cond_broadcast(&c->order_cond);
+    pthread_mutex_unlock(&c->order_lock);
+}
+
+static ingest_batch_t ingest_writer_write(ingest_writer_t *w, intake_req_t *chain, uint64_t ticket,
+                                          int64_t first_seq, int64_t *last_seq)
+{
+    const settings_t *s = w->c->s;
+    int64_t seq = first_seq - 1;
+    db_copy_reset(&w->copy);
     for (intake_req_t *r = chain; r; r = r->next) {
-        const char *raw = c->s->ingest_keep_raw ? r->raw_body : NULL;
+        const char *raw = s->ingest_keep_raw ? r->raw_body : NULL;
         for (size_t i = 0; i < r->nevents; i++) {
             r->events[i]->seq = ++seq;
-            event_store_copy_row(&c->copy, c->s->ingest_stream, r->events[i], raw);
+            event_store_copy_row(&w->copy, s->ingest_stream, r->events[i], raw);
         }
     }
-    db_status_t st = db_command(c->conn, "ingest.begin", "BEGIN");
-    if (st == DB_OK && seq > c->head) {
-        st = db_copy_send(c->conn, "ingest.copy", EVENT_STORE_COPY_SQL, &c->copy);
+    *last_seq = seq;
+    bool moved = true;
+    db_status_t st = db_command(w->conn, "ingest.begin", "BEGIN");
+    if (st == DB_OK && seq >= first_seq) {
+        st = db_copy_send(w->conn, "ingest.copy", EVENT_STORE_COPY_SQL, &w->copy);
     }
     for (intake_req_t *r = chain; r && st == DB_OK; r = r->next) {
-        st = ingest_commit_dead(c, r);
+        st = ingest_writer_dead(w, r);
     }
-    if (st == DB_OK && seq > c->head) {
-        st = db_stream_advance(c->conn, c->s->ingest_stream, c->head, seq);
+    /* The head updates run in ticket order; each blocks on its
+     * predecessor's row lock until that one commits or rolls back. A ticket
+     * that failed earlier still takes and passes its turn. */
+    ingest_commit_cas_wait(w->c, ticket);
+    if (st == DB_OK && seq >= first_seq) {
+        st = db_stream_try_advance(w->conn, s->ingest_stream, first_seq - 1, seq, &moved);
+    }
+    ingest_commit_cas_done(w->c);
+    if (st == DB_OK && moved) {
+        st = db_command(w->conn, "ingest.commit", "COMMIT");
+    }
+    if (st == DB_OK && moved) {
+        w->last_db_contact_us = ingest_mono_us();
+        return INGEST_BATCH_OK;
+    }
+    if (PQstatus(w->conn) == CONNECTION_OK) {
+        PQclear(PQexec(w->conn, "ROLLBACK"));
     }
     if (st == DB_OK) {
-        st = db_command(c->conn, "ingest.commit", "COMMIT");
+        return INGEST_BATCH_HEAD_MISS;
     }
-    if (st != DB_OK) {
-        if (PQstatus(c->conn) == CONNECTION_OK) {
-            PQclear(PQexec(c->conn, "ROLLBACK"));
-        }
-        return st;
-    }
-    c->head = seq;
-    return DB_OK;
+    return st == DB_RETRY || PQstatus(w->conn) != CONNECTION_OK ? INGEST_BATCH_RETRY
+                                                                : INGEST_BATCH_FATAL;
 }
 
 static void ingest_commit_answer(intake_req_t *chain, intake_status_t st)
@@ -223,6 +317,7 @@ static void ingest_commit_answer(intake_req_t *chain, intake_status_t st)
     }
 }
 
+/* Under order_lock: publish the committed events in seq order. */
 static void ingest_commit_publish(ingest_commit_t *c, intake_req_t *chain)
 {
     for (intake_req_t *r = chain; r; r = r->next) {
@@ -247,49 +342,90 @@ static void ingest_commit_count(ingest_commit_t *c, intake_req_t *chain)
     }
 }
 
-/* Commits a chain: retries once on a fresh connection, isolates a request
- * that the database refuses for good, then answers and publishes. Requests
- * are answered before publication and published in seq order. */
-static void ingest_commit_chain(ingest_commit_t *c, intake_req_t *chain, size_t nevents)
+/* Takes a ticket and a seq range for a chain of nevents. After a failure it
+ * waits until the failed batch's successors have drained, then re-reads the
+ * head from the database. Returns -1 when that read fails. */
+static int ingest_commit_ticket(ingest_writer_t *w, size_t nevents, uint64_t *ticket,
+                                int64_t *first_seq)
 {
-    int64_t t0 = ingest_mono_us();
-    db_status_t st = ingest_commit_write(c, chain);
-    if (st == DB_RETRY && !atomic_load(&c->stop)) {
-        ingest_commit_disconnect(c);
-        if (ingest_commit_connect(c) == 0) {
-            st = ingest_commit_write(c, chain);
-        }
+    ingest_commit_t *c = w->c;
+    pthread_mutex_lock(&c->order_lock);
+    while (c->resync && c->in_flight > 0) {
+        pthread_cond_wait(&c->order_cond, &c->order_lock);
     }
-    if (st == DB_FATAL && chain->next) {
-        /* One request's rows broke a constraint: commit each on its own so
-         * the others are not refused with it. */
-        while (chain) {
-            intake_req_t *next = chain->next;
-            chain->next = NULL;
-            ingest_commit_chain(c, chain, chain->nevents);
-            chain = next;
+    if (c->resync) {
+        int64_t head;
+        if (db_stream_head(w->conn, c->s->ingest_stream, &head) != DB_OK) {
+            pthread_mutex_unlock(&c->order_lock);
+            return -1;
         }
+        c->committed_head = head;
+        c->next_seq = head + 1;
+        c->resync = false;
+    }
+    *ticket = c->next_ticket++;
+    *first_seq = c->next_seq;
+    c->next_seq += (int64_t)nevents;
+    c->in_flight++;
+    pthread_mutex_unlock(&c->order_lock);
+    return 0;
+}
+
+/* Commits a chain and answers it, in ticket order with the other writers. */
+static void ingest_writer_chain(ingest_writer_t *w, intake_req_t *chain, size_t nevents)
+{
+    ingest_commit_t *c = w->c;
+    int64_t first_seq, last_seq;
+    uint64_t ticket;
+    if (ingest_commit_ticket(w, nevents, &ticket, &first_seq) < 0) {
+        ingest_writer_disconnect(w);
+        ingest_commit_answer(chain, INTAKE_UNAVAILABLE);
         return;
     }
-    if (st == DB_OK) {
-        c->last_db_contact_us = ingest_mono_us();
+    int64_t t0 = ingest_mono_us();
+    ingest_batch_t outcome = ingest_writer_write(w, chain, ticket, first_seq, &last_seq);
+
+    pthread_mutex_lock(&c->order_lock);
+    while (c->finished != ticket) {
+        pthread_cond_wait(&c->order_cond, &c->order_lock);
+    }
+    if (outcome == INGEST_BATCH_OK) {
+        c->committed_head = last_seq;
+        ingest_commit_publish(c, chain);
+    } else {
+        if (outcome == INGEST_BATCH_HEAD_MISS && !c->resync) {
+            /* No predecessor failed, yet the head was elsewhere: another
+             * process writes this stream, or the table was changed by hand. */
+            log_error("msg=\"stream head moved under us: another writer uses this stream "
+                      "name?\" stream=%s expected=%" PRId64,
+                      c->s->ingest_stream, first_seq - 1);
+        }
+        c->resync = true;
+    }
+    c->finished++;
+    c->in_flight--;
+    pthread_cond_broadcast(&c->order_cond);
+    pthread_mutex_unlock(&c->order_lock);
+
+    if (outcome == INGEST_BATCH_OK) {
         metric_observe(c->m_commit_seconds, (double)(ingest_mono_us() - t0) / 1e6);
         metric_observe(c->m_batch_events, (double)nevents);
         metric_inc(c->m_commits);
         ingest_commit_count(c, chain);
-        /* Publish before answering: done() hands each request back to its
-         * owner, who frees it. Both happen after COMMIT, which is the rule. */
-        ingest_commit_publish(c, chain);
         ingest_commit_answer(chain, INTAKE_COMMITTED);
         return;
     }
     metric_inc(c->m_commit_failures);
-    if (st == DB_RETRY || !c->conn || PQstatus(c->conn) != CONNECTION_OK) {
-        ingest_commit_disconnect(c);
-        ingest_commit_answer(chain, INTAKE_UNAVAILABLE);
-    } else {
-        ingest_commit_answer(chain, INTAKE_FAILED);
+    if (outcome == INGEST_BATCH_FATAL && !chain->isolated) {
+        /* One request's rows broke a constraint: retry each request alone so
+         * the others are not refused with it. */
+        intake_requeue_isolated(c->q, chain);
+        return;
     }
+    if (outcome == INGEST_BATCH_RETRY) {
+        ingest_writer_disconnect(w);
+    }
+    ingest_commit_answer(chain, outcome == INGEST_BATCH_FATAL ? INTAKE_FAILED : INTAKE_UNAVAILABLE);
 }
 
 static void ingest_commit_refuse_all(ingest_commit_t *c)
@@ -301,9 +437,38 @@ static void ingest_commit_refuse_all(ingest_commit_t *c)
     }
 }
 
-static void *ingest_commit_main(void *arg)
+/* Periodic duties. Every writer probes its connection when it has been idle
+ * for a heartbeat interval, so /healthz and the intakes learn of an outage
+ * before a sender does; writer 0 also publishes the heartbeat and does the
+ * hourly housekeeping. */
+static int ingest_writer_periodic(ingest_writer_t *w, int64_t now)
 {
-    ingest_commit_t *c = arg;
+    ingest_commit_t *c = w->c;
+    if (now - w->last_db_contact_us >= c->s->ingest_heartbeat_ms * 1000) {
+        if (db_command(w->conn, "ingest.probe", "SELECT 1") != DB_OK) {
+            ingest_writer_disconnect(w);
+            return -1;
+        }
+        w->last_db_contact_us = now;
+    }
+    if (w->index != 0 || now < c->next_heartbeat_us) {
+        return 0;
+    }
+    pthread_mutex_lock(&c->order_lock);
+    stream_pub_heartbeat(c->pub, c->committed_head);
+    pthread_mutex_unlock(&c->order_lock);
+    c->next_heartbeat_us = now + c->s->ingest_heartbeat_ms * 1000;
+    if (now >= c->next_partition_us) {
+        ingest_writer_housekeeping(w);
+        c->next_partition_us = now + INGEST_PARTITION_EVERY_US;
+    }
+    return 0;
+}
+
+static void *ingest_writer_main(void *arg)
+{
+    ingest_writer_t *w = arg;
+    ingest_commit_t *c = w->c;
     int64_t backoff_ms = 100;
     for (;;) {
         bool stopping = atomic_load(&c->stop);
@@ -316,14 +481,16 @@ static void *ingest_commit_main(void *arg)
             ingest_commit_refuse_all(c);
             break;
         }
-        if (!c->conn) {
-            if (ingest_commit_connect(c) < 0) {
-                intake_set_db_down(c->q, true);
-                ingest_commit_refuse_all(c);
+        if (!w->conn) {
+            if (ingest_writer_connect(w) < 0) {
+                if (atomic_load(&c->connected) == 0) {
+                    intake_set_db_down(c->q, true);
+                    ingest_commit_refuse_all(c);
+                }
                 if (stopping) {
                     break;
                 }
-                for (int64_t w = 0; w < backoff_ms && !atomic_load(&c->stop); w += 20) {
+                for (int64_t t = 0; t < backoff_ms && !atomic_load(&c->stop); t += 20) {
                     usleep(20 * 1000);
                 }
                 backoff_ms = backoff_ms * 2 > c->s->database_retry_max_ms
@@ -333,23 +500,11 @@ static void *ingest_commit_main(void *arg)
             }
             backoff_ms = 100;
         }
-        if (now >= c->next_heartbeat_us) {
-            /* An idle connection learns nothing of a server that went away:
-             * probe it so /healthz and the intakes know before a sender does. */
-            if (now - c->last_db_contact_us >= c->s->ingest_heartbeat_ms * 1000 &&
-                db_command(c->conn, "ingest.probe", "SELECT 1") != DB_OK) {
-                ingest_commit_disconnect(c);
-                continue;
-            }
-            c->last_db_contact_us = now;
-            stream_pub_heartbeat(c->pub, c->head);
-            c->next_heartbeat_us = now + c->s->ingest_heartbeat_ms * 1000;
-        }
-        if (now >= c->next_partition_us) {
-            ingest_commit_partitions(c);
+        if (ingest_writer_periodic(w, now) < 0) {
+            continue;
         }
         size_t n = 0;
-        int64_t wait_us = c->next_heartbeat_us - now;
+        int64_t wait_us = w->index == 0 ? c->next_heartbeat_us - now : 100000;
         if (wait_us > 100000) {
             wait_us = 100000;
         }
@@ -357,15 +512,17 @@ static void *ingest_commit_main(void *arg)
                                           stopping ? 0 : (wait_us > 0 ? wait_us : 1),
                                           c->s->ingest_batch_max_wait_us, &n);
         if (chain) {
-            ingest_commit_chain(c, chain, n);
+            ingest_writer_chain(w, chain, n);
         } else if (stopping) {
             break; /* drained */
         }
     }
-    if (c->conn) {
-        stream_pub_heartbeat(c->pub, c->head);
+    if (w->index == 0 && w->conn) {
+        pthread_mutex_lock(&c->order_lock);
+        stream_pub_heartbeat(c->pub, c->committed_head);
+        pthread_mutex_unlock(&c->order_lock);
     }
-    atomic_store(&c->done, true);
+    atomic_fetch_sub(&c->running, 1);
     return NULL;
 }
 
@@ -381,13 +538,20 @@ ingest_commit_t *ingest_commit_start(const settings_t *s, intake_queue_t *q, voi
     c->s = s;
     c->q = q;
     c->pub = pub;
+    c->nwriters = (int)s->ingest_batch_connections;
+    if (c->nwriters < 1 || c->nwriters > INGEST_WRITERS_MAX) {
+        c->nwriters = 1;
+    }
     atomic_init(&c->stop, false);
-    atomic_init(&c->done, false);
-    atomic_init(&c->db_ok, false);
+    atomic_init(&c->running, c->nwriters);
+    atomic_init(&c->connected, 0);
     pthread_mutex_init(&c->cancel_lock, NULL);
+    pthread_mutex_init(&c->order_lock, NULL);
+    pthread_cond_init(&c->order_cond, NULL);
     c->drain_deadline_us = INT64_MAX;
-    db_copy_init(&c->copy);
     wire_buf_init(&c->wire);
+    /* Until a writer has read the head, nothing is accepted. */
+    intake_set_db_down(q, true);
     static const double batch_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
     static const double sec_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1};
     c->m_batch_events =
@@ -411,9 +575,14 @@ ingest_commit_t *ingest_commit_start(const settings_t *s, intake_queue_t *q, voi
         }
         c->m_stored[k][0] = c->m_stored[k][1];
     }
-    c->next_heartbeat_us = 0;
-    if (pthread_create(&c->thread, NULL, ingest_commit_main, c) != 0) {
-        log_fatal("msg=\"cannot start committer thread\"");
+    for (int i = 0; i < c->nwriters; i++) {
+        ingest_writer_t *w = &c->writers[i];
+        w->c = c;
+        w->index = i;
+        db_copy_init(&w->copy);
+        if (pthread_create(&w->thread, NULL, ingest_writer_main, w) != 0) {
+            log_fatal("msg=\"cannot start committer thread\"");
+        }
     }
     return c;
 }
@@ -426,29 +595,36 @@ void ingest_commit_stop(ingest_commit_t **cp)
     ingest_commit_t *c = *cp;
     c->drain_deadline_us = ingest_mono_us() + c->s->ingest_drain_timeout_ms * 1000;
     atomic_store(&c->stop, true);
-    /* A statement stuck past the drain deadline is cancelled so the thread
-     * can answer its requests and leave. */
+    /* Statements stuck past the drain deadline are cancelled so the writers
+     * can answer their requests and leave. */
     int64_t next_cancel_us = c->drain_deadline_us;
-    while (!atomic_load(&c->done)) {
+    while (atomic_load(&c->running) > 0) {
         if (ingest_mono_us() > next_cancel_us) {
             char errbuf[256];
             pthread_mutex_lock(&c->cancel_lock);
-            if (c->cancel) {
-                PQcancel(c->cancel, errbuf, sizeof errbuf);
+            for (int i = 0; i < c->nwriters; i++) {
+                if (c->writers[i].cancel) {
+                    PQcancel(c->writers[i].cancel, errbuf, sizeof errbuf);
+                }
             }
             pthread_mutex_unlock(&c->cancel_lock);
             next_cancel_us = ingest_mono_us() + 500 * 1000;
         }
         usleep(10 * 1000);
     }
-    pthread_join(c->thread, NULL);
-    ingest_commit_set_cancel(c, NULL);
-    pthread_mutex_destroy(&c->cancel_lock);
-    if (c->conn) {
-        PQfinish(c->conn);
+    for (int i = 0; i < c->nwriters; i++) {
+        ingest_writer_t *w = &c->writers[i];
+        pthread_join(w->thread, NULL);
+        ingest_writer_set_cancel(w, NULL);
+        if (w->conn) {
+            PQfinish(w->conn);
+        }
+        db_copy_free(&w->copy);
     }
+    pthread_mutex_destroy(&c->cancel_lock);
+    pthread_mutex_destroy(&c->order_lock);
+    pthread_cond_destroy(&c->order_cond);
     stream_pub_destroy(&c->pub);
-    db_copy_free(&c->copy);
     wire_buf_free(&c->wire);
     free(c);
     *cp = NULL;
@@ -456,5 +632,5 @@ void ingest_commit_stop(ingest_commit_t **cp)
 
 bool ingest_commit_db_ok(ingest_commit_t *c)
 {
-    return atomic_load(&c->db_ok);
+    return atomic_load(&c->connected) > 0;
 }

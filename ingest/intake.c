@@ -251,7 +251,7 @@ intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us,
     intake_req_t *first = q->head, *last = NULL;
     size_t taken = 0;
     for (intake_req_t *r = q->head; r; r = r->next) {
-        if (taken > 0 && taken + intake_cost(r) > max_events) {
+        if (taken > 0 && (taken + intake_cost(r) > max_events || r->isolated || first->isolated)) {
             break;
         }
         taken += intake_cost(r);
@@ -271,6 +271,32 @@ intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us,
     pthread_mutex_unlock(&q->lock);
     *nevents = taken;
     return first;
+}
+
+void intake_requeue_isolated(intake_queue_t *q, intake_req_t *chain)
+{
+    /* Reverse into the front so the original order is kept. */
+    intake_req_t *rev = NULL;
+    while (chain) {
+        intake_req_t *next = chain->next;
+        chain->next = rev;
+        rev = chain;
+        chain = next;
+    }
+    pthread_mutex_lock(&q->lock);
+    while (rev) {
+        intake_req_t *next = rev->next;
+        rev->isolated = true;
+        rev->next = q->head;
+        q->head = rev;
+        if (!q->tail) {
+            q->tail = rev;
+        }
+        q->events += intake_cost(rev);
+        rev = next;
+    }
+    pthread_cond_broadcast(&q->nonempty);
+    pthread_mutex_unlock(&q->lock);
 }
 
 void intake_set_db_down(intake_queue_t *q, bool down)

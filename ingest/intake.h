@@ -58,6 +58,7 @@ struct intake_req {
     /* private to intake.c */
     intake_req_t *next;
     int64_t enqueued_us;
+    bool isolated; /* retried alone after its batch was refused by a constraint */
 };
 
 typedef struct intake_queue intake_queue_t;

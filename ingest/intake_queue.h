@@ -19,6 +19,12 @@ void intake_queue_destroy(intake_queue_t **qp);
 intake_req_t *intake_take(intake_queue_t *q, size_t max_events, int64_t wait_us, int64_t linger_us,
                           size_t *nevents);
 
+/* Puts every request of chain back at the front of the queue, each to be
+ * taken alone by intake_take() (used when a batch broke a constraint, to find
+ * the request that did). Takes ownership of the chain. Ignores the bound:
+ * these requests were already counted once. */
+void intake_requeue_isolated(intake_queue_t *q, intake_req_t *chain);
+
 /* The committer reports the database state; submitters see it at once. */
 void intake_set_db_down(intake_queue_t *q, bool down);
 /* Refuses new work from now on and wakes every waiter. */

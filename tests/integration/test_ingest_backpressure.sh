@@ -13,7 +13,7 @@ it_require_pg
 it_setup ingest_backpressure
 ingest_config "$IT_TMP/ingest.yml" "limits:
   max_events_per_request: 10"
-sed -i 's/^  heartbeat_interval: 200ms/  heartbeat_interval: 200ms\n  drain_timeout: 1s\n  queue:\n    max_events: 30\n  batch:\n    max_events: 10/' "$IT_TMP/ingest.yml"
+sed -i 's/^  heartbeat_interval: 200ms/  heartbeat_interval: 200ms\n  drain_timeout: 1s\n  queue:\n    max_events: 30\n  batch:\n    connections: 1\n    max_events: 10/' "$IT_TMP/ingest.yml"
 ingest_migrate "$IT_TMP/ingest.yml"
 ingest_start "$IT_TMP/ingest.yml"
 batch() { # batch NAME: 10 events named NAME-1..10
@@ -31,7 +31,8 @@ exec 7>"$IT_TMP/psql.in"
 echo "BEGIN; SELECT last_seq FROM stream_heads WHERE stream = 'it-ingest' FOR UPDATE;" >&7
 sleep 0.5
 
-# Fill: the committer takes one batch and blocks on the lock; the queue holds
+# Fill (one writer connection, so the count is exact): the committer takes
+# one batch and blocks on the lock; the queue holds
 # 30 more events; everything beyond is refused with 429.
 pids=()
 for k in $(seq 1 8); do

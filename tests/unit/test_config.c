@@ -615,7 +615,7 @@ static void run_print(void)
         "database:\n  url: \"(secret)\"\n  connect_timeout: 5s\n",
         "ingest:\n  stream: \"ingest-1\"\n  http:\n    listen: \"127.0.0.1:9470\"\n    threads: 2\n"
         "  zmq:\n    listen: \"tcp://127.0.0.1:9480\"\n  publish: \"tcp://127.0.0.1:9490\"\n"
-        "  batch:\n    max_events: 1000\n    max_wait: 2ms\n",
+        "  batch:\n    max_events: 1000\n    connections: 2\n    max_wait: 2ms\n",
         "    topics:\n      - name: \"t1\"\n        format: auto\n",
         "  tokens:\n    - name: \"monitoring\"\n      role: ingest\n      token: \"(secret)\"\n",
         "  - name: \"core\"\n    routing_key: \"(secret)\"\n    labels: {\"team\": \"noc\"}\n",
