@@ -198,6 +198,7 @@ static int corr_key_line(const config_node_t *map, const char *key)
 static int corr_scalar(const corr_ctx_t *c, const config_node_t *node, const char *key,
                        const char **out)
 {
+    *out = ""; /* defined on failure too (and the optimiser can see it) */
     if (!node || node->type != CONFIG_NODE_SCALAR) {
         return corr_fail(c, node ? node->line : 0, key, "expected a scalar, got a %s",
                          config_node_type_name(node));
