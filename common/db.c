@@ -260,6 +260,54 @@ db_status_t db_copy_send(PGconn *conn, const char *what, const char *copy_sql, d
     return outcome;
 }
 
+int64_t db_fetch_range(PGconn *conn, const char *what, const char *sql, int result_format, int page,
+                       const char *stream, int64_t after_seq, int64_t upto_seq,
+                       db_range_row_fn row_fn, void *row_arg,
+                       int (*apply)(void *arg, const char *stream, int64_t seq,
+                                    const uint8_t *payload, size_t len),
+                       void *apply_arg)
+{
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    int64_t last = after_seq;
+    for (;;) {
+        char after_s[24], upto_s[24], limit_s[16];
+        snprintf(after_s, sizeof after_s, "%" PRId64, last);
+        snprintf(upto_s, sizeof upto_s, "%" PRId64, upto_seq);
+        snprintf(limit_s, sizeof limit_s, "%d", page);
+        const char *params[] = {stream, after_s, upto_s, limit_s};
+        PGresult *res = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, result_format);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            char q[512];
+            log_error("msg=\"range fetch failed\" what=%s stream=%s error=%s", what, stream,
+                      log_q(PQresultErrorMessage(res), q, sizeof q));
+            PQclear(res);
+            last = -1;
+            break;
+        }
+        int n = PQntuples(res), failed = 0;
+        for (int i = 0; i < n && !failed; i++) {
+            buf.len = 0;
+            int64_t seq = row_fn(row_arg, res, i, &buf);
+            if (seq < 0 || apply(apply_arg, stream, seq, buf.data, buf.len) < 0) {
+                failed = 1;
+            } else {
+                last = seq;
+            }
+        }
+        PQclear(res);
+        if (failed) {
+            last = -1;
+            break;
+        }
+        if (n < page) {
+            break;
+        }
+    }
+    wire_buf_free(&buf);
+    return last;
+}
+
 void db_format_time(int64_t unix_us, char *buf, size_t buflen)
 {
     time_t secs = (time_t)(unix_us / 1000000);

@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "event.h"
+#include "wire.h"
 
 typedef enum { DB_OK = 0, DB_RETRY = 1, DB_FATAL = 2 } db_status_t;
 
@@ -88,6 +89,22 @@ db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected
  * inside the caller's transaction, together with the effect. */
 db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const char *stream,
                                     int64_t last_seq);
+
+/* Encodes row `row` of res into buf and returns its seq, or -1 (logged) when
+ * the row is unusable. */
+typedef int64_t (*db_range_row_fn)(void *arg, const PGresult *res, int row, wire_buf_t *buf);
+
+/* Reads the rows of one stream with after_seq < seq <= upto_seq, `page` rows
+ * per query, and hands each, encoded by row_fn, to apply in seq order: the
+ * paging every stream's gap fill shares. sql takes $1 stream, $2 after, $3
+ * upto, $4 limit, orders by seq and returns rows in result_format (0 text,
+ * 1 binary). Returns the last seq applied (after_seq when none), or -1. */
+int64_t db_fetch_range(PGconn *conn, const char *what, const char *sql, int result_format, int page,
+                       const char *stream, int64_t after_seq, int64_t upto_seq,
+                       db_range_row_fn row_fn, void *row_arg,
+                       int (*apply)(void *arg, const char *stream, int64_t seq,
+                                    const uint8_t *payload, size_t len),
+                       void *apply_arg);
 
 /* Formats a Unix time in microseconds as RFC 3339 UTC with microseconds. */
 void db_format_time(int64_t unix_us, char *buf, size_t buflen);

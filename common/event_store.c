@@ -121,75 +121,44 @@ static int event_store_hstore(event_t *ev, const PGresult *res, int row, int col
     return 0;
 }
 
+/* One `events` row (binary result) as a wire-encoded event. */
+static int64_t event_store_row(void *arg, const PGresult *res, int i, wire_buf_t *buf)
+{
+    (void)arg;
+    event_t *ev = event_new((event_format_t)event_store_i16(res, i, 3));
+    ev->seq = event_store_i64(res, i, 0);
+    ev->received_at_us = event_store_i64(res, i, 1) + EVENT_STORE_PG_EPOCH_OFFSET_US;
+    ev->occurred_at_us = event_store_i64(res, i, 2) + EVENT_STORE_PG_EPOCH_OFFSET_US;
+    ev->source = event_store_text(ev, res, i, 4);
+    ev->resource = event_store_text(ev, res, i, 5);
+    ev->check = event_store_text(ev, res, i, 6);
+    ev->severity = (event_severity_t)event_store_i16(res, i, 7);
+    ev->status = (event_status_t)event_store_i16(res, i, 8);
+    ev->summary = event_store_text(ev, res, i, 9);
+    ev->description = event_store_text(ev, res, i, 10);
+    ev->dedup_key = event_store_text(ev, res, i, 11);
+    snprintf(ev->fingerprint, sizeof ev->fingerprint, "%s", PQgetvalue(res, i, 12));
+    int64_t seq = ev->seq;
+    if (event_store_hstore(ev, res, i, 13, 0) < 0 || event_store_hstore(ev, res, i, 14, 1) < 0) {
+        log_error("msg=\"bad hstore in events row\" seq=%" PRId64, seq);
+        seq = -1;
+    } else {
+        wire_encode(ev, buf);
+    }
+    event_destroy(&ev);
+    return seq;
+}
+
 int64_t event_store_fetch(void *arg, const char *stream, int64_t after_seq, int64_t upto_seq,
                           stream_apply_fn apply, void *apply_arg)
 {
-    PGconn *conn = arg;
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    int64_t last = after_seq;
-    for (;;) {
-        char after_s[24], upto_s[24], limit_s[16];
-        snprintf(after_s, sizeof after_s, "%" PRId64, last);
-        snprintf(upto_s, sizeof upto_s, "%" PRId64, upto_seq);
-        snprintf(limit_s, sizeof limit_s, "%d", EVENT_STORE_FETCH_BATCH);
-        const char *params[] = {stream, after_s, upto_s, limit_s};
-        PGresult *res = PQexecParams(
-            conn,
-            "SELECT seq, received_at, occurred_at, format, source, resource, \"check\", severity, "
-            "status, summary, description, dedup_key, fingerprint, labels, annotations "
-            "FROM events WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
-            4, NULL, params, NULL, NULL, 1);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            log_error("msg=\"event fetch failed\" stream=%s error=\"%s\"", stream,
-                      PQresultErrorMessage(res));
-            PQclear(res);
-            last = -1;
-            break;
-        }
-        int n = PQntuples(res);
-        int failed = 0;
-        for (int i = 0; i < n && !failed; i++) {
-            event_t *ev = event_new((event_format_t)event_store_i16(res, i, 3));
-            ev->seq = event_store_i64(res, i, 0);
-            ev->received_at_us = event_store_i64(res, i, 1) + EVENT_STORE_PG_EPOCH_OFFSET_US;
-            ev->occurred_at_us = event_store_i64(res, i, 2) + EVENT_STORE_PG_EPOCH_OFFSET_US;
-            ev->source = event_store_text(ev, res, i, 4);
-            ev->resource = event_store_text(ev, res, i, 5);
-            ev->check = event_store_text(ev, res, i, 6);
-            ev->severity = (event_severity_t)event_store_i16(res, i, 7);
-            ev->status = (event_status_t)event_store_i16(res, i, 8);
-            ev->summary = event_store_text(ev, res, i, 9);
-            ev->description = event_store_text(ev, res, i, 10);
-            ev->dedup_key = event_store_text(ev, res, i, 11);
-            snprintf(ev->fingerprint, sizeof ev->fingerprint, "%s", PQgetvalue(res, i, 12));
-            if (event_store_hstore(ev, res, i, 13, 0) < 0 ||
-                event_store_hstore(ev, res, i, 14, 1) < 0) {
-                log_error("msg=\"bad hstore in events row\" stream=%s seq=%" PRId64, stream,
-                          ev->seq);
-                failed = 1;
-            } else {
-                buf.len = 0;
-                wire_encode(ev, &buf);
-                if (apply(apply_arg, stream, ev->seq, buf.data, buf.len) < 0) {
-                    failed = 1;
-                } else {
-                    last = ev->seq;
-                }
-            }
-            event_destroy(&ev);
-        }
-        PQclear(res);
-        if (failed) {
-            last = -1;
-            break;
-        }
-        if (n < EVENT_STORE_FETCH_BATCH) {
-            break;
-        }
-    }
-    wire_buf_free(&buf);
-    return last;
+    return db_fetch_range(
+        arg, "events",
+        "SELECT seq, received_at, occurred_at, format, source, resource, \"check\", severity, "
+        "status, summary, description, dedup_key, fingerprint, labels, annotations "
+        "FROM events WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+        1, EVENT_STORE_FETCH_BATCH, stream, after_seq, upto_seq, event_store_row, NULL, apply,
+        apply_arg);
 }
 
 int event_store_streams(PGconn *conn, void (*fn)(void *arg, const char *stream, int64_t last_seq),

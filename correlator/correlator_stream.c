@@ -13,6 +13,7 @@
 #include "xalloc.h"
 
 #include "correlator_stream.h"
+#include "db.h"
 
 #define CORRELATOR_RECORD_MAGIC   'C'
 #define CORRELATOR_RECORD_VERSION 1
@@ -172,70 +173,39 @@ int correlator_record_decode(const uint8_t *p, size_t len, correlator_record_t *
 
 /* ---- reading gaps back ---- */
 
+/* One incident_changes row (text result) as an encoded record. */
+static int64_t correlator_stream_row(void *arg, const PGresult *res, int i, wire_buf_t *buf)
+{
+    (void)arg;
+    correlator_record_t r = {
+        .kind = correlator_kind_parse(PQgetvalue(res, i, 1)),
+        .incident_id = strtoll(PQgetvalue(res, i, 2), NULL, 10),
+        .into_incident_id = strtoll(PQgetvalue(res, i, 3), NULL, 10),
+        .at_us = strtoll(PQgetvalue(res, i, 4), NULL, 10),
+        .severity = (event_severity_t)atoi(PQgetvalue(res, i, 5)),
+        .symptom = PQgetvalue(res, i, 6)[0] == 't',
+        .domain = PQgetvalue(res, i, 7),
+        .fingerprint = PQgetvalue(res, i, 8),
+        .resource = PQgetvalue(res, i, 9),
+        .rule = PQgetvalue(res, i, 10),
+        .group_key = PQgetvalue(res, i, 11),
+        .cause_fingerprint = PQgetvalue(res, i, 12),
+        .parent = PQgetvalue(res, i, 13),
+        .reason = PQgetvalue(res, i, 14),
+    };
+    correlator_record_encode(&r, buf);
+    return strtoll(PQgetvalue(res, i, 0), NULL, 10);
+}
+
 int64_t correlator_stream_fetch(void *arg, const char *stream, int64_t after_seq, int64_t upto_seq,
                                 stream_apply_fn apply, void *apply_arg)
 {
-    PGconn *conn = arg;
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    int64_t last = after_seq;
-    for (;;) {
-        char after_s[24], upto_s[24], limit_s[16];
-        snprintf(after_s, sizeof after_s, "%" PRId64, last);
-        snprintf(upto_s, sizeof upto_s, "%" PRId64, upto_seq);
-        snprintf(limit_s, sizeof limit_s, "%d", CORRELATOR_FETCH_BATCH);
-        const char *params[] = {stream, after_s, upto_s, limit_s};
-        PGresult *res = PQexecParams(
-            conn,
-            "SELECT seq, kind, incident_id, into_incident_id, "
-            "(extract(epoch FROM at) * 1000000)::bigint, severity, symptom, domain, fingerprint, "
-            "resource, rule, group_key, cause_fingerprint, parent, reason "
-            "FROM incident_changes WHERE stream = $1 AND seq > $2 AND seq <= $3 "
-            "ORDER BY seq LIMIT $4",
-            4, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            log_error("msg=\"incident change fetch failed\" stream=%s error=\"%s\"", stream,
-                      PQresultErrorMessage(res));
-            PQclear(res);
-            last = -1;
-            break;
-        }
-        int n = PQntuples(res), failed = 0;
-        for (int i = 0; i < n && !failed; i++) {
-            correlator_record_t r = {
-                .kind = correlator_kind_parse(PQgetvalue(res, i, 1)),
-                .incident_id = strtoll(PQgetvalue(res, i, 2), NULL, 10),
-                .into_incident_id = strtoll(PQgetvalue(res, i, 3), NULL, 10),
-                .at_us = strtoll(PQgetvalue(res, i, 4), NULL, 10),
-                .severity = (event_severity_t)atoi(PQgetvalue(res, i, 5)),
-                .symptom = PQgetvalue(res, i, 6)[0] == 't',
-                .domain = PQgetvalue(res, i, 7),
-                .fingerprint = PQgetvalue(res, i, 8),
-                .resource = PQgetvalue(res, i, 9),
-                .rule = PQgetvalue(res, i, 10),
-                .group_key = PQgetvalue(res, i, 11),
-                .cause_fingerprint = PQgetvalue(res, i, 12),
-                .parent = PQgetvalue(res, i, 13),
-                .reason = PQgetvalue(res, i, 14),
-            };
-            int64_t seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-            buf.len = 0;
-            correlator_record_encode(&r, &buf);
-            if (apply(apply_arg, stream, seq, buf.data, buf.len) < 0) {
-                failed = 1;
-            } else {
-                last = seq;
-            }
-        }
-        PQclear(res);
-        if (failed) {
-            last = -1;
-            break;
-        }
-        if (n < CORRELATOR_FETCH_BATCH) {
-            break;
-        }
-    }
-    wire_buf_free(&buf);
-    return last;
+    return db_fetch_range(arg, "incident_changes",
+                          "SELECT seq, kind, incident_id, into_incident_id, "
+                          "(extract(epoch FROM at) * 1000000)::bigint, severity, symptom, domain, "
+                          "fingerprint, resource, rule, group_key, cause_fingerprint, parent, "
+                          "reason FROM incident_changes WHERE stream = $1 AND seq > $2 AND "
+                          "seq <= $3 ORDER BY seq LIMIT $4",
+                          0, CORRELATOR_FETCH_BATCH, stream, after_seq, upto_seq,
+                          correlator_stream_row, NULL, apply, apply_arg);
 }
