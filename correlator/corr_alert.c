@@ -476,5 +476,8 @@ void corr_alert_timer(corr_engine_t *e, int kind, corr_alert_t *a)
     case CORR_T_ALERT_GC:
         corr_alert_try_gc(e, a);
         return;
+    case CORR_T_HELD_EXPIRE:
+        corr_group_expire(e, a);
+        return;
     }
 }

@@ -230,8 +230,16 @@ void corr_engine_set_rules(corr_engine_t *e, const corr_rules_t *rules)
     e->rules = rules;
     topo_index_build(e);
     for (size_t i = 0; i < e->ndoms; i++) {
-        for (size_t j = 0; j < e->doms[i]->nincidents; j++) {
-            corr_incident_refresh_params(e, e->doms[i]->incidents[j]);
+        corr_domain_t *d = e->doms[i];
+        for (size_t j = 0; j < d->nincidents; j++) {
+            corr_incident_refresh_params(e, d->incidents[j]);
+        }
+        /* held alerts expire by the new join window (as after a restore) */
+        for (size_t j = 0; j < d->groups.cap; j++) {
+            corr_group_t *g = d->groups.slots[j].hash >= 2 ? d->groups.slots[j].val : NULL;
+            for (size_t k = 0; g && k < g->nheld; k++) {
+                corr_group_sched_expire(e, g->held[k]);
+            }
         }
     }
 }

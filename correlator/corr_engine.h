@@ -9,10 +9,10 @@
  *
  * Time: every call takes now_us (the daemon passes the event's received_at,
  * replay the recorded received_at). Timers (resolve timeouts, hold-down,
- * flap settle, silence and maintenance ends) are due at absolute times and
- * fire, in (due time, kind, key) order, at the start of the next call whose
- * now_us reaches them; corr_engine_advance() fires them without an event.
- * Time must not go backwards: a smaller now_us is treated as the last one.
+ * flap settle, held alerts' join window, silence and maintenance ends) are due at absolute times
+ * and fire, in (due time, kind, key) order, at the start of the next call whose now_us reaches
+ * them; corr_engine_advance() fires them without an event. Time must not go backwards: a smaller
+ * now_us is treated as the last one.
  *
  * Domains: state is kept per correlation domain, the value of the label
  * rules->domain_key ("" when the key is "" or the label is absent). Alerts,
@@ -52,7 +52,11 @@
  *   (INCIDENT_REOPENED); otherwise a new incident opens (INCIDENT_OPENED),
  *   unless min_alerts > 1: then the alert is held until min_alerts firing
  *   alerts of the group first fired within join_window, and all the group's
- *   held, still firing alerts join at once.
+ *   held, still firing alerts join at once. A held alert that clears leaves
+ *   the hold; one still held at fired_at + join_window (a timer, also fired
+ *   by corr_engine_advance) leaves it too and stays firing in no incident
+ *   (nothing is emitted; its state shows held = false). It counts again only
+ *   after it clears and re-fires.
  * - Incident severity is the highest severity among its active members
  *   (INCIDENT_UPDATED when it changes, or when the cause changes).
  * - When the last active member clears the incident is resolving; after

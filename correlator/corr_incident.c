@@ -48,6 +48,39 @@ void corr_group_unhold(corr_group_t *g, corr_alert_t *a)
     a->held = false;
 }
 
+/* Held alerts count towards min_alerts only while they fired within the
+ * join window (corr_route counts fired_at >= now - join_window); one that
+ * is older leaves the hold at fired_at + join_window + 1, so that it never
+ * joins an incident opened by later alerts. Driven by CORR_T_HELD_EXPIRE;
+ * the due time comes from fired_at and the rule, both in the alert's state,
+ * so a restored engine schedules the very same timer. */
+static int64_t held_expiry(const corr_engine_t *e, const corr_alert_t *a)
+{
+    const corr_rule_t *r = corr_rule_by_name(e, a->rule);
+    return r ? a->fired_at + r->join_window_us + 1 : INT64_MIN;
+}
+
+void corr_group_sched_expire(corr_engine_t *e, corr_alert_t *a)
+{
+    int64_t due = held_expiry(e, a);
+    corr_sched(e, CORR_T_HELD_EXPIRE, a, due == INT64_MIN ? e->now : due);
+}
+
+void corr_group_expire(corr_engine_t *e, corr_alert_t *a)
+{
+    if (!a->held || a->status != CORR_ALERT_STATE_FIRING) {
+        return;
+    }
+    int64_t due = held_expiry(e, a);
+    if (due != INT64_MIN && e->now < due) {
+        corr_sched(e, CORR_T_HELD_EXPIRE, a, due); /* the rule's window grew */
+        return;
+    }
+    /* it stays firing and routed, in no incident: it fired too long before
+     * the others to count as one storm (a re-fire after a clear counts anew) */
+    corr_group_unhold(corr_group_get(a->dom, a->rule, a->group_key), a);
+}
+
 static void group_hold(corr_group_t *g, corr_alert_t *a)
 {
     if (g->nheld == g->held_cap) {
@@ -691,6 +724,7 @@ void corr_route(corr_engine_t *e, corr_alert_t *a)
         join(e, inc, a, false, why);
     } else if (min > 1) {
         group_hold(g, a);
+        corr_group_sched_expire(e, a);
         size_t n = 0;
         for (size_t i = 0; i < g->nheld; i++) {
             if (g->held[i]->fired_at >= e->now - join_w) {

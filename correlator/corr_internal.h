@@ -44,6 +44,7 @@ typedef enum {
     CORR_T_INC_HOLD,      /* hold_down after the last member cleared */
     CORR_T_INC_GC,        /* forget a resolved / merged incident */
     CORR_T_ALERT_GC,      /* forget a cleared alert */
+    CORR_T_HELD_EXPIRE,   /* a held alert left its group's join window */
     CORR_T_NKINDS
 } corr_timer_kind_t;
 
@@ -232,6 +233,10 @@ void corr_incident_refresh_params(const corr_engine_t *e, corr_incident_t *inc);
 void corr_incident_release(corr_engine_t *e, corr_incident_t *inc);
 corr_group_t *corr_group_get(corr_domain_t *d, const char *rule, const char *group_key);
 void corr_group_unhold(corr_group_t *g, corr_alert_t *a);
+/* Schedules the release of held alert a once it is older than its rule's
+ * join window (now, from the current rules, when the rule is gone). */
+void corr_group_sched_expire(corr_engine_t *e, corr_alert_t *a);
+void corr_group_expire(corr_engine_t *e, corr_alert_t *a);
 void corr_imember_add(corr_incident_t *inc, corr_alert_t *a, bool symptom, int64_t at);
 
 #endif

@@ -171,6 +171,9 @@ void corr_engine_restore_done(corr_engine_t *e)
                     corr_sched(e, CORR_T_MAINT_CHECK, a, e->now == INT64_MIN ? 0 : e->now);
                 }
             }
+            if (a->held) {
+                corr_group_sched_expire(e, a);
+            }
             if (a->flapping) {
                 int64_t last = a->nflap ? a->flap[a->nflap - 1] : a->fired_at;
                 corr_sched(e, CORR_T_FLAP_SETTLE, a, last + e->rules->flap_settle_us);
