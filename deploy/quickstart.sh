@@ -15,11 +15,12 @@
 #     var/log/, var/run/  logs and pid files.
 #   It starts a Kafka-protocol broker (build/tests/tools/kafka_broker, topic
 #   alertdesk.alerts) unless KAFKA_BROKERS is set, applies the schema
-#   migrations, starts alertdesk-ingest, sends one sample alert, shows the
-#   stored row, and writes var/quickstart.env for scripts to source.
+#   migrations, starts alertdesk-ingest and alertdesk-correlator (rules in
+#   deploy/examples/correlation-rules.yml), sends sample alerts, shows the
+#   stored rows and the incident they formed, and writes var/quickstart.env.
 #   Re-running it is safe: nothing is re-initialised or re-generated, and
 #   nothing already running is restarted.
-# stop:   stops ingest, the broker and PostgreSQL, in that order.
+# stop:   stops the correlator, ingest, the broker and PostgreSQL, in that order.
 # status: shows each component and its pid; exits 3 if any is not running.
 set -euo pipefail
 
@@ -39,6 +40,9 @@ ENV_FILE=$VAR/quickstart.env
 BUILD=$ROOT/build
 BROKER_BIN=$BUILD/tests/tools/kafka_broker
 INGEST_BIN=$BUILD/ingest/alertdesk-ingest
+CORRELATOR_BIN=$BUILD/correlator/alertdesk-correlator
+CORRELATOR_LISTEN=127.0.0.1:9471
+RULES=$ROOT/deploy/examples/correlation-rules.yml
 CLI_BIN=$BUILD/cli/alertdesk
 HTTP_LISTEN=127.0.0.1:9470
 ZMQ_LISTEN=tcp://127.0.0.1:9480
@@ -290,6 +294,13 @@ ingest:
   kafka:
     brokers: "$KAFKA_BOOTSTRAP"
     topics: $topics
+correlator:
+  stream: quickstart-correlator-1
+  rules: "$RULES"
+  http:
+    listen: "$CORRELATOR_LISTEN"
+  events: "$PUBLISH"
+  pid_file: "$RUN/alertdesk-correlator.pid"
 auth:
   tokens:
     - {name: quickstart-ingest, role: ingest, token: "$INGEST_TOKEN"}
@@ -327,28 +338,42 @@ EOF
 
 # --------------------------------------------------------------- ingest --
 
-start_ingest() {
-    local pid
-    if pid=$(pid_alive ingest alertdesk-ingest); then
-        say "alertdesk-ingest already running (pid $pid)"
-    else
-        [[ -x "$INGEST_BIN" ]] || die "no $INGEST_BIN after the build"
-        say "starting alertdesk-ingest"
-        start_bg ingest "$INGEST_BIN" --config "$CONFIG"
-    fi
-    local _ code=""
+# wait_healthy NAME BINARY URL - until URL answers 200, or die with the log.
+wait_healthy() {
+    local name=$1 bin=$2 url=$3 _ code=""
     for _ in $(seq 1 300); do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-            "http://$HTTP_LISTEN/healthz" 2>/dev/null) || true
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null) || true
         [[ "$code" == 200 ]] && return 0
-        if ! pid_alive ingest alertdesk-ingest >/dev/null; then
-            tail -n 20 "$LOG/ingest.log" >&2
-            die "alertdesk-ingest exited; see var/log/ingest.log"
+        if ! pid_alive "$name" "$bin" >/dev/null; then
+            tail -n 20 "$LOG/$name.log" >&2
+            die "$bin exited; see var/log/$name.log"
         fi
         sleep 0.1
     done
-    tail -n 20 "$LOG/ingest.log" >&2
-    die "http://$HTTP_LISTEN/healthz did not answer 200 in 30 s (last: ${code:-none})"
+    tail -n 20 "$LOG/$name.log" >&2
+    die "$url did not answer 200 in 30 s (last: ${code:-none})"
+}
+
+# start_daemon NAME BINARY PATH URL - starts it unless it already runs.
+start_daemon() {
+    local name=$1 bin=$2 path=$3 url=$4 pid
+    if pid=$(pid_alive "$name" "$bin"); then
+        say "$bin already running (pid $pid)"
+    else
+        [[ -x "$path" ]] || die "no $path after the build"
+        say "starting $bin"
+        start_bg "$name" "$path" --config "$CONFIG"
+    fi
+    wait_healthy "$name" "$bin" "$url"
+}
+
+start_ingest() {
+    start_daemon ingest alertdesk-ingest "$INGEST_BIN" "http://$HTTP_LISTEN/healthz"
+}
+
+start_correlator() {
+    start_daemon correlator alertdesk-correlator "$CORRELATOR_BIN" \
+        "http://$CORRELATOR_LISTEN/healthz"
 }
 
 send_sample() {
@@ -365,6 +390,18 @@ send_sample() {
     say "latest stored events"
     psql -X -h "$RUN" -p "$PG_PORT" -U alertdesk -d alertdesk -P footer=off \
         -c 'SELECT stream, seq, resource, "check", severity FROM events ORDER BY seq DESC LIMIT 5'
+    # The same storm as in docs/CORRELATION_RULES.md: the switch and a host
+    # behind it. The host's alert joins the switch's incident as a symptom.
+    curl -sS -o /dev/null --max-time 10 -H "Authorization: Bearer $INGEST_TOKEN" \
+        --data '[{"resource":"host-a","check":"ifDown","severity":"major","labels":{"site":"ams1"},"summary":"Quickstart sample: host behind core-sw1"}]' \
+        "http://$HTTP_LISTEN/api/v1/events" || true
+    sleep 2
+    say "incidents formed by alertdesk-correlator"
+    psql -X -h "$RUN" -p "$PG_PORT" -U alertdesk -d alertdesk -P footer=off \
+        -c 'SELECT i.id, i.rule, i.group_key, i.state, m.fingerprint, a.resource, m.symptom
+              FROM incidents i JOIN incident_members m ON m.incident_id = i.id
+              JOIN alerts a ON a.fingerprint = m.fingerprint
+             ORDER BY i.id DESC, m.symptom LIMIT 10' || true
 }
 
 # ------------------------------------------------------------- commands --
@@ -412,6 +449,7 @@ cmd_start() {
         die "alertdesk migrate failed; see var/log/migrate.log"
     }
     start_ingest
+    start_correlator
     write_env
     send_sample
     cat <<EOF
@@ -420,6 +458,7 @@ alertdesk is running.
   ingest HTTP     http://$HTTP_LISTEN   (POST /api/v1/events, /api/v1/alertmanager,
                   /v2/enqueue, /api/v1/zabbix; GET /healthz, /metrics)
   ingest ZeroMQ   $ZMQ_LISTEN   events published on $PUBLISH
+  correlator      http://$CORRELATOR_LISTEN   (GET /healthz, /metrics); rules: deploy/examples/correlation-rules.yml
   PostgreSQL      psql "$DATABASE_URL"
   Kafka           ${KAFKA_BOOTSTRAP:-(off)}${KAFKA_BOOTSTRAP:+   topic $TOPIC}
   config, logs    var/alertdesk.yml, var/log/
@@ -437,6 +476,8 @@ EOF
 EOF
     fi
     cat <<EOF
+  $CLI_BIN explain --config var/alertdesk.yml <incident id or fingerprint>
+  $CLI_BIN silence add --config var/alertdesk.yml --match 'labels.site = ams1' --duration 1h --comment 'maintenance'
   ./deploy/quickstart.sh status     ./deploy/quickstart.sh stop
 EOF
 }
@@ -444,6 +485,7 @@ EOF
 cmd_stop() {
     say "stopping"
     local rc=0
+    stop_pid correlator alertdesk-correlator 20
     # ingest drains its queue on SIGTERM (ingest.drain_timeout, 10 s).
     stop_pid ingest alertdesk-ingest 20
     stop_pid kafka_broker kafka_broker 10
@@ -455,25 +497,31 @@ cmd_stop() {
 cmd_status() {
     local rc=0 pid
     if [[ -f "$PGDATA/postmaster.pid" ]] && pg_ready; then
-        printf '  %-17s running  pid %-7s 127.0.0.1:%s\n' postgres \
+        printf '  %-20s running  pid %-7s 127.0.0.1:%s\n' postgres \
             "$(head -n 1 "$PGDATA/postmaster.pid")" "$PG_PORT"
     else
-        printf '  %-17s stopped\n' postgres
+        printf '  %-20s stopped\n' postgres
         rc=3
     fi
     if [[ -n "${KAFKA_BROKERS:-}" ]]; then
-        printf '  %-17s external %s\n' kafka "$KAFKA_BROKERS"
+        printf '  %-20s external %s\n' kafka "$KAFKA_BROKERS"
     elif pid=$(pid_alive kafka_broker kafka_broker); then
-        printf '  %-17s running  pid %-7s %s\n' kafka_broker "$pid" \
+        printf '  %-20s running  pid %-7s %s\n' kafka_broker "$pid" \
             "$(cat "$RUN/kafka_broker.bootstrap" 2>/dev/null)"
     else
-        printf '  %-17s stopped\n' kafka_broker
+        printf '  %-20s stopped\n' kafka_broker
         rc=3
     fi
     if pid=$(pid_alive ingest alertdesk-ingest); then
-        printf '  %-17s running  pid %-7s http://%s\n' alertdesk-ingest "$pid" "$HTTP_LISTEN"
+        printf '  %-20s running  pid %-7s http://%s\n' alertdesk-ingest "$pid" "$HTTP_LISTEN"
     else
-        printf '  %-17s stopped\n' alertdesk-ingest
+        printf '  %-20s stopped\n' alertdesk-ingest
+        rc=3
+    fi
+    if pid=$(pid_alive correlator alertdesk-correlator); then
+        printf '  %-20s running  pid %-7s http://%s\n' alertdesk-correlator "$pid" "$CORRELATOR_LISTEN"
+    else
+        printf '  %-20s stopped\n' alertdesk-correlator
         rc=3
     fi
     return "$rc"
