@@ -10,7 +10,12 @@
  *                   rules in a private engine - no live state is touched -
  *                   and prints what would form; with --live-rules also the
  *                   difference from those rules (incidents added, removed,
- *                   split, merged - compared by membership).
+ *                   split, merged - compared by membership). Silences take
+ *                   effect at their recorded times: with --since those of
+ *                   the silences table that overlap the replayed period
+ *                   (the daemon's loader, correlator_silences.c), with
+ *                   --silences FILE those of a JSON-lines file; none with
+ *                   --no-silences (the default for --file).
  *
  * Replay output is deterministic: event time only (received_at for the
  * table, occurred_at for a file), incidents in id order, members sorted; the
@@ -26,12 +31,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "config.h"
 #include "corr_engine.h"
 #include "corr_rules.h"
+#include "corr_silence.h"
+#include "correlator_silences.h"
 #include "db.h"
 #include "decode.h"
+#include "decode_internal.h" /* decode_time_parse(): RFC 3339, as events read it */
 #include "event_store.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -219,8 +229,16 @@ static int cli_replay_event_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Events stored since now - since, from every stream, in received_at order. */
-static int cli_replay_read_table(const char *config, int64_t since, cli_events_t *out)
+/* The silences to replay with. */
+typedef struct {
+    corr_silence_t *v;
+    size_t n;
+} cli_silences_t;
+
+/* Events stored since now - since, from every stream, in received_at order;
+ * with sil, also the stored silences that overlap [now - since, now]. */
+static int cli_replay_read_table(const char *config, int64_t since, cli_events_t *out,
+                                 cli_silences_t *sil)
 {
     settings_t s;
     if (cli_load_settings(config, &s) < 0) {
@@ -252,10 +270,123 @@ static int cli_replay_read_table(const char *config, int64_t since, cli_events_t
         }
     }
     PQclear(res);
+    if (rc == 0 && sil &&
+        correlator_silences_load(conn, f.since_us, event_now_us(), &sil->v, &sil->n) < 0) {
+        fprintf(stderr, "alertdesk rules replay: cannot read the silences table\n");
+        rc = -1;
+    }
     PQfinish(conn);
     if (rc == 0) {
         qsort(out->v, out->n, sizeof *out->v, cli_replay_event_cmp);
     }
+    return rc;
+}
+
+/* One silence of a --silences file: {"matchers":["labels.site = ams1"],
+ * "starts_at":"RFC3339","ends_at":"RFC3339","comment":"...","creator":"..."}
+ * (comment and creator optional). Its id is its number in the file. */
+static int cli_replay_silence_parse(json_t *o, int64_t id, corr_silence_t *si, char *err,
+                                    size_t errlen)
+{
+    static const char *const keys[] = {"matchers", "starts_at", "ends_at",
+                                       "comment",  "creator",   NULL};
+    const char *k;
+    json_t *v;
+    memset(si, 0, sizeof *si);
+    si->id = id;
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "not a JSON object");
+        return -1;
+    }
+    json_object_foreach(o, k, v)
+    {
+        size_t i = 0;
+        while (keys[i] && strcmp(keys[i], k) != 0) {
+            i++;
+        }
+        if (!keys[i]) {
+            snprintf(err, errlen, "unknown key \"%s\"", k);
+            return -1;
+        }
+        if (i > 0 && !json_is_string(v)) {
+            snprintf(err, errlen, "%s: not a string", k);
+            return -1;
+        }
+    }
+    json_t *m = json_object_get(o, "matchers");
+    if (!json_is_array(m) || json_array_size(m) == 0) {
+        snprintf(err, errlen, "matchers: a non-empty array of strings is required");
+        return -1;
+    }
+    const char *tk[2] = {"starts_at", "ends_at"};
+    int64_t *tv[2] = {&si->starts_us, &si->ends_us};
+    for (int i = 0; i < 2; i++) {
+        const char *t = json_string_value(json_object_get(o, tk[i]));
+        if (!t || decode_time_parse(t, strlen(t), 0, tv[i]) < 0) {
+            snprintf(err, errlen, "%s: an RFC 3339 time is required", tk[i]);
+            return -1;
+        }
+    }
+    if (si->ends_us <= si->starts_us) {
+        snprintf(err, errlen, "ends_at must be after starts_at");
+        return -1;
+    }
+    si->matchers = xcalloc(json_array_size(m), sizeof *si->matchers);
+    for (size_t j = 0; j < json_array_size(m); j++) {
+        const char *text = json_string_value(json_array_get(m, j));
+        char why[256];
+        if (!text || corr_matcher_parse(text, &si->matchers[j], why, sizeof why) < 0) {
+            snprintf(err, errlen, "matchers[%zu]: %s", j, text ? why : "not a string");
+            return -1;
+        }
+        si->nmatchers++;
+    }
+    const char *c = json_string_value(json_object_get(o, "comment"));
+    const char *u = json_string_value(json_object_get(o, "creator"));
+    si->comment = xstrdup(c ? c : "");
+    si->creator = xstrdup(u ? u : "");
+    return 0;
+}
+
+/* Silences of a JSON-lines file (one object per line). */
+static int cli_replay_read_silences(const char *path, cli_silences_t *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "alertdesk rules replay: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, scap = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == (size_t)len) {
+            continue;
+        }
+        json_error_t jerr;
+        json_t *o = json_loadb(line, (size_t)len, 0, &jerr);
+        char err[512];
+        if (out->n == scap) {
+            scap = scap ? scap * 2 : 16;
+            out->v = xrealloc(out->v, scap * sizeof *out->v);
+        }
+        corr_silence_t *si = &out->v[out->n];
+        if (!o) {
+            fprintf(stderr, "%s:%d: %s\n", path, lineno, jerr.text);
+            rc = -1;
+        } else if (cli_replay_silence_parse(o, (int64_t)out->n + 1, si, err, sizeof err) < 0) {
+            fprintf(stderr, "%s:%d: %s\n", path, lineno, err);
+            out->n++; /* freed with the others */
+            rc = -1;
+        } else {
+            out->n++;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
     return rc;
 }
 
@@ -407,12 +538,14 @@ static void cli_progress(cli_progress_t *p, const char *what, size_t done)
 }
 
 /* Runs every event through a fresh engine on rules; fills o. */
-static void cli_replay_run(const corr_rules_t *rules, const cli_events_t *evs, cli_progress_t *p,
-                           const char *what, cli_outcome_t *o, corr_stats_t *stats,
-                           uint64_t **rule_hits)
+static void cli_replay_run(const corr_rules_t *rules, const cli_events_t *evs,
+                           const cli_silences_t *sil, cli_progress_t *p, const char *what,
+                           cli_outcome_t *o, corr_stats_t *stats, uint64_t **rule_hits)
 {
     corr_engine_t *e = corr_engine_new(rules, 1);
     corr_engine_keep_history(e, true);
+    /* in effect at their recorded times, as they were live (copied) */
+    corr_engine_set_silences(e, sil->v, sil->n);
     p->shown = (size_t)-1;
     for (size_t i = 0; i < evs->n; i++) {
         corr_engine_apply(e, evs->v[i], evs->v[i]->received_at_us, NULL, NULL);
@@ -582,13 +715,20 @@ static void cli_replay_usage(FILE *out)
     fprintf(out,
             "Usage: alertdesk rules replay --rules CANDIDATE.yml (--since DURATION | --file "
             "EVENTS.jsonl)\n"
-            "                              [--live-rules RULES.yml] [--progress] [--config FILE]\n"
+            "                              [--live-rules RULES.yml] [--silences FILE | "
+            "--no-silences]\n"
+            "                              [--progress] [--config FILE]\n"
             "Runs recorded events through the candidate rules in memory (no live state is\n"
             "touched) and prints the incidents they would form and the noise reduction.\n"
             "--since 24h reads the events table; --file reads JSON lines of native events\n"
             "(time = occurred_at). --live-rules also runs those rules and prints the\n"
             "difference (incidents added, removed, split, merged). The output is\n"
-            "deterministic; the progress bar (stderr) shows on a terminal or with --progress.\n");
+            "deterministic; the progress bar (stderr) shows on a terminal or with --progress.\n"
+            "Silences act at their recorded times: --since uses the silences table's\n"
+            "silences that overlap the period; --silences FILE reads JSON lines instead\n"
+            "({\"matchers\":[\"labels.site = ams1\"],\"starts_at\":\"RFC3339\",\n"
+            "\"ends_at\":\"RFC3339\",\"comment\":\"...\"}; ids are line numbers);\n"
+            "--no-silences replays without any (the default for --file).\n");
 }
 
 static int cli_rules_replay(int argc, char **argv)
@@ -599,13 +739,17 @@ static int cli_rules_replay(int argc, char **argv)
                                          {"since", required_argument, NULL, 's'},
                                          {"file", required_argument, NULL, 'f'},
                                          {"progress", no_argument, NULL, 'p'},
+                                         {"silences", required_argument, NULL, 'S'},
+                                         {"no-silences", no_argument, NULL, 'N'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL, *cand_path = NULL, *live_path = NULL, *since = NULL, *file = NULL;
+    const char *sil_path = NULL;
+    bool no_silences = false;
     cli_progress_t progress = {.enabled = isatty(2) != 0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:r:l:s:f:ph", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:l:s:f:pS:Nh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config = optarg;
@@ -625,6 +769,12 @@ static int cli_rules_replay(int argc, char **argv)
         case 'p':
             progress.enabled = true;
             break;
+        case 'S':
+            sil_path = optarg;
+            break;
+        case 'N':
+            no_silences = true;
+            break;
         case 'h':
             cli_replay_usage(stdout);
             return 0;
@@ -632,7 +782,7 @@ static int cli_rules_replay(int argc, char **argv)
             return 2;
         }
     }
-    if (!cand_path || (!since) == (!file)) {
+    if (!cand_path || (!since) == (!file) || (sil_path && no_silences)) {
         cli_replay_usage(stderr);
         return 2;
     }
@@ -653,17 +803,26 @@ static int cli_rules_replay(int argc, char **argv)
         return 1;
     }
     cli_events_t evs = {0};
-    int rc =
-        file ? cli_replay_read_file(file, &evs) : cli_replay_read_table(config, since_us, &evs);
+    cli_silences_t sil = {0};
+    bool table_silences = !file && !sil_path && !no_silences;
+    int rc = file ? cli_replay_read_file(file, &evs)
+                  : cli_replay_read_table(config, since_us, &evs, table_silences ? &sil : NULL);
+    if (rc == 0 && sil_path) {
+        rc = cli_replay_read_silences(sil_path, &sil);
+    }
     if (rc == 0) {
+        printf("silences: %zu%s\n", sil.n,
+               sil_path         ? " (from the file)"
+               : table_silences ? " (from the silences table)"
+                                : "");
         progress.total = evs.n;
         cli_outcome_t oc, ol;
         corr_stats_t sc, sl;
         uint64_t *hc = NULL, *hl = NULL;
-        cli_replay_run(cand, &evs, &progress, "candidate", &oc, &sc, &hc);
+        cli_replay_run(cand, &evs, &sil, &progress, "candidate", &oc, &sc, &hc);
         cli_replay_print(cand, cand_path, evs.n, &oc, &sc);
         if (live) {
-            cli_replay_run(live, &evs, &progress, "live     ", &ol, &sl, &hl);
+            cli_replay_run(live, &evs, &sil, &progress, "live     ", &ol, &sl, &hl);
             printf("\n");
             cli_replay_print(live, live_path, evs.n, &ol, &sl);
             printf("\n");
@@ -675,6 +834,7 @@ static int cli_rules_replay(int argc, char **argv)
         free(hc);
     }
     cli_events_free(&evs);
+    correlator_silences_free(sil.v, sil.n);
     corr_rules_destroy(&cand);
     corr_rules_destroy(&live);
     return rc == 0 ? 0 : 1;
@@ -687,7 +847,7 @@ int cli_rules(int argc, char **argv)
                 "Usage: alertdesk rules check FILE\n"
                 "       alertdesk rules reload [--config FILE]\n"
                 "       alertdesk rules replay --rules FILE (--since D | --file F) "
-                "[--live-rules FILE]\n");
+                "[--live-rules FILE] [--silences FILE | --no-silences]\n");
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "check") == 0) {

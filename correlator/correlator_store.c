@@ -394,73 +394,15 @@ int correlator_store_restore(PGconn *conn, corr_engine_t *e, const corr_rules_t 
 
 /* ---- silences ---- */
 
+/* The daemon's view: silences that have not ended (correlator_silences.c). */
 void correlator_store_silences_free(corr_silence_t *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < s[i].nmatchers; j++) {
-            corr_matcher_free(&s[i].matchers[j]);
-        }
-        free(s[i].matchers);
-        free((char *)s[i].creator);
-        free((char *)s[i].comment);
-    }
-    free(s);
+    correlator_silences_free(s, n);
 }
 
 int correlator_store_silences(PGconn *conn, corr_silence_t **out, size_t *nout)
 {
-    PGresult *res = NULL;
-    *out = NULL;
-    *nout = 0;
-    if (db_exec(conn, "correlator.silences",
-                "SELECT id, " US("starts_at") ", " US(
-                    "ends_at") ", creator, comment, "
-                               "array_to_json(matchers)::text FROM silences WHERE ends_at > now() "
-                               "ORDER BY id",
-                0, NULL, &res) != DB_OK) {
-        return -1;
-    }
-    int n = PQntuples(res);
-    corr_silence_t *s = xcalloc((size_t)n + 1, sizeof *s);
-    size_t k = 0;
-    for (int i = 0; i < n; i++) {
-        json_error_t jerr;
-        json_t *arr = json_loads(PQgetvalue(res, i, 5), 0, &jerr);
-        corr_silence_t *si = &s[k];
-        si->id = correlator_i64(res, i, 0);
-        si->starts_us = correlator_i64(res, i, 1);
-        si->ends_us = correlator_i64(res, i, 2);
-        size_t nm = json_array_size(arr);
-        si->matchers = xcalloc(nm + 1, sizeof *si->matchers);
-        bool ok = nm > 0;
-        for (size_t j = 0; j < nm && ok; j++) {
-            char err[256];
-            const char *text = json_string_value(json_array_get(arr, j));
-            if (!text || corr_matcher_parse(text, &si->matchers[j], err, sizeof err) < 0) {
-                log_warn("msg=\"silence ignored: bad matcher\" silence=%" PRId64 " error=\"%s\"",
-                         si->id, text ? err : "not a string");
-                ok = false;
-            } else {
-                si->nmatchers++;
-            }
-        }
-        json_decref(arr);
-        if (!ok) {
-            for (size_t j = 0; j < si->nmatchers; j++) {
-                corr_matcher_free(&si->matchers[j]);
-            }
-            free(si->matchers);
-            memset(si, 0, sizeof *si);
-            continue;
-        }
-        si->creator = xstrdup(PQgetvalue(res, i, 3));
-        si->comment = xstrdup(PQgetvalue(res, i, 4));
-        k++;
-    }
-    PQclear(res);
-    *out = s;
-    *nout = k;
-    return 0;
+    return correlator_silences_load(conn, 0, 0, out, nout);
 }
 
 /* ---- batches ---- */

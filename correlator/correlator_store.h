@@ -26,6 +26,7 @@
 
 #include "corr_engine.h"
 #include "corr_silence.h"
+#include "correlator_silences.h"
 #include "db.h"
 #include "settings.h"
 #include "stream.h"
@@ -61,8 +62,9 @@ int correlator_store_event_streams(PGconn *conn,
                                    void (*fn)(void *arg, const char *stream, int64_t head),
                                    void *arg);
 
-/* Reads the silences that have not ended. Caller owns *out; free with
- * correlator_store_silences_free(). Returns 0 or -1. */
+/* Reads the silences that have not ended (correlator_silences_load() from
+ * now). Caller owns *out; free with correlator_store_silences_free().
+ * Returns 0 or -1. */
 int correlator_store_silences(PGconn *conn, corr_silence_t **out, size_t *n);
 void correlator_store_silences_free(corr_silence_t *s, size_t n);
 
