@@ -112,9 +112,14 @@ pg_private_ctl() {
             it_fail "private postgres did not start"
         ;;
     stop)
-        # SIGINT is PostgreSQL's fast shutdown: clients are cut off, as when
-        # the server goes away under a running daemon.
-        kill -INT -- "-$PRIVATEPG_PID" 2>/dev/null || true
+        # SIGINT to the postmaster alone is PostgreSQL's fast shutdown:
+        # clients are cut off, as when the server goes away under a daemon.
+        # (Signalling runuser instead makes it SIGKILL the server mid-way.)
+        local pm
+        pm=$(head -n 1 "$PRIVATE_PG_DATA/postmaster.pid" 2>/dev/null || true)
+        [[ -n "$pm" ]] && kill -INT "$pm" 2>/dev/null
+        it_wait_until 30 bash -c "[[ ! -e '$PRIVATE_PG_DATA/postmaster.pid' ]]" ||
+            it_fail "private postgres did not stop"
         it_stop privatepg
         ;;
     esac
