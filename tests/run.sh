@@ -58,10 +58,8 @@ done
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CTEST_JOBS=${CTEST_JOBS:-2}
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 KAFKA_TOPICS=${KAFKA_TOPICS:-alertdesk.alerts:3 alertdesk.events:3}
 JOBS=$(nproc 2>/dev/null || echo 2)
-PG_OS_USER=alertdesk-test
 # Build dirs, relative to the repo; another pair lets two runs coexist.
 BUILD_DIR=${BUILD_DIR:-build-test}
 FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
@@ -87,24 +85,10 @@ step_result() { # step_result NAME STATUS TEXT
 say() { printf '== %s\n' "$*"; }
 warn() { printf '!! %s\n' "$*" >&2; }
 
-# free_port - print a TCP port on 127.0.0.1 that nothing uses. Picked at
-# random below the kernel's ephemeral range (32768+), so that outgoing
-# connections do not take it between the check and the bind.
-free_port() {
-    local port _
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 12000))
-        if ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
-            continue
-        fi
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            continue
-        fi
-        echo "$port"
-        return 0
-    done
-    return 1
-}
+# free_port, pg_private_start, pg_private_stop: the private PostgreSQL the
+# benchmarks use too.
+# shellcheck source=tests/lib/private_pg.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/private_pg.sh"
 
 # run_fg CMD... - run CMD in its own session and wait for it. bash runs a
 # trap only after the foreground command ends; a background one plus `wait`
@@ -123,9 +107,7 @@ run_fg() {
 # ---------------------------------------------------------------- cleanup --
 TMP=""
 SUMMARY_DONE=0 # the summary names a kept temp dir itself
-PG_DATA=""
 BROKER_PID=""
-PGRUN=() # prefix that runs a command as the PostgreSQL OS user
 
 # fg_members [ctest] - pids of the live processes in run_fg's group: with
 # "ctest", only ctest's; without, all but ctest's. Zombies (the unreaped
@@ -188,16 +170,7 @@ stop_broker() {
 stop_postgres() {
     [[ -n "$PG_DATA" && -f "$PG_DATA/postmaster.pid" ]] || return 0
     say "stopping postgres"
-    if ! (cd "$TMP" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop) \
-        >/dev/null 2>&1; then
-        # A postmaster that will not stop must not outlive the run.
-        local pid
-        pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
-        if [[ "$pid" =~ ^[0-9]+$ ]]; then
-            warn "pg_ctl stop failed; killing postmaster $pid"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
+    pg_private_stop
 }
 
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -293,65 +266,8 @@ fi
 
 # --------------------------------------------------------------- postgres --
 start_postgres() {
-    if [[ ! -x "$PG_BIN/initdb" ]]; then
-        # Another major version than the default is fine for the tests.
-        local alt
-        alt=$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1)
-        [[ -n "$alt" ]] || { warn "no initdb under /usr/lib/postgresql"; return 1; }
-        PG_BIN=$(dirname "$alt")
-    fi
-    local pgroot=$TMP/pg
-    mkdir -p "$pgroot"
-    if ((EUID == 0)); then
-        if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
-            useradd --system --user-group --no-create-home --home-dir /nonexistent \
-                --shell /usr/sbin/nologin "$PG_OS_USER"
-        fi
-        chown "$PG_OS_USER:" "$pgroot"
-        PGRUN=(runuser -u "$PG_OS_USER" --)
-    fi
-    chmod 0755 "$pgroot"
-    PG_DATA=$pgroot/data
-
-    local port
-    port=$(free_port) || { warn "no free port"; return 1; }
-    say "starting postgres on port $port"
-    # initdb --no-sync only skips syncing the fresh cluster's files once; the
-    # server itself runs with fsync on, as the durability tests need.
-    if ! (cd "$pgroot" && "${PGRUN[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U alertdesk \
-        --auth=trust -E UTF8 --no-locale --no-sync --no-instructions) \
-        >"$pgroot/initdb.log" 2>&1; then
-        cat "$pgroot/initdb.log" >&2
-        return 1
-    fi
-    cat >>"$PG_DATA/postgresql.conf" <<EOF
-
-# tests/run.sh: a private server for the test run.
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$pgroot'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-shared_preload_libraries = ''
-max_connections = 200
-EOF
-    if ! (cd "$pgroot" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" \
-        -l "$pgroot/postgres.log" -w -t 60 start) >/dev/null 2>&1 9>&-; then
-        tail -n 30 "$pgroot/postgres.log" >&2 || true
-        return 1
-    fi
-    local _
-    for _ in $(seq 1 100); do
-        if "$PG_BIN/pg_isready" -q -h "$pgroot" -p "$port"; then
-            export PGHOST=$pgroot PGPORT=$port PGUSER=alertdesk PGDATABASE=postgres
-            PG_PORT=$port
-            return 0
-        fi
-        sleep 0.1
-    done
-    warn "postgres not ready after 10 s"
-    return 1
+    say "starting postgres"
+    pg_private_start "$TMP/pg" tests/run.sh
 }
 
 t=$SECONDS

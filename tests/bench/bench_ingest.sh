@@ -70,10 +70,8 @@ read -r ZMQ_B1_SOCKETS ZMQ_B1_INFLIGHT <<<"${BENCH_ZMQ_B1:-8 16}"
 read -r ZMQ_B100_SOCKETS ZMQ_B100_INFLIGHT <<<"${BENCH_ZMQ_B100:-4 4}"
 PG_ROWS=${BENCH_PG_ROWS:-200000}
 KEEP_RAW=${BENCH_KEEP_RAW:-0}
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 ALERTMANAGER=${ALERTMANAGER:-prometheus-alertmanager}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
-PG_OS_USER=alertdesk-test
 RESULTS_MD=$ROOT/tests/bench/RESULTS.md
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -84,22 +82,9 @@ die() {
     exit 1
 }
 
-# free_port - a TCP port on 127.0.0.1 that nothing uses, below the kernel's
-# ephemeral range so that outgoing connections do not take it first.
-USED_PORTS=" "
-free_port() {
-    local port _
-    for _ in $(seq 1 500); do
-        port=$((20000 + RANDOM % 12000))
-        [[ "$USED_PORTS" == *" $port "* ]] && continue
-        ss -Htan "sport = :$port" 2>/dev/null | grep -q . && continue
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-        USED_PORTS+="$port "
-        echo "$port"
-        return 0
-    done
-    return 1
-}
+# free_port, pg_private_start, pg_private_stop (shared with tests/run.sh).
+# shellcheck source=tests/lib/private_pg.sh
+source "$ROOT/tests/lib/private_pg.sh"
 
 # wait_http URL SECONDS - until URL answers 200.
 wait_http() {
@@ -189,8 +174,6 @@ server_pids() {
 
 # ---------------------------------------------------------------- cleanup --
 TMP=""
-PG_DATA=""
-PGRUN=()
 INGEST_PID=""
 AM_PID=""
 
@@ -211,16 +194,7 @@ stop_pid() {
 }
 
 stop_postgres() {
-    [[ -n "$PG_DATA" && -f "$PG_DATA/postmaster.pid" ]] || return 0
-    if ! (cd "$TMP" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop) \
-        >/dev/null 2>&1; then
-        local pid
-        pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
-        if [[ "$pid" =~ ^[0-9]+$ ]]; then
-            warn "pg_ctl stop failed; killing postmaster $pid"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
+    pg_private_stop
 }
 
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -270,42 +244,10 @@ RAW=$TMP/raw.txt # every summary line of the run, for RESULTS.md
 
 # --------------------------------------------------------------- postgres --
 say "starting a private PostgreSQL"
-if [[ ! -x "$PG_BIN/initdb" ]]; then
-    alt=$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1)
-    [[ -n "$alt" ]] || die "no initdb under /usr/lib/postgresql"
-    PG_BIN=$(dirname "$alt")
-fi
-PGROOT=$TMP/pg
-mkdir -p "$PGROOT"
-if ((EUID == 0)); then
-    # initdb refuses root.
-    if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
-        useradd --system --user-group --no-create-home --home-dir /nonexistent \
-            --shell /usr/sbin/nologin "$PG_OS_USER"
-    fi
-    chown "$PG_OS_USER:" "$PGROOT"
-    PGRUN=(runuser -u "$PG_OS_USER" --)
-fi
-PG_DATA=$PGROOT/data
-PG_PORT=$(free_port) || die "no free port"
-(cd "$PGROOT" && "${PGRUN[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U alertdesk --auth=trust -E UTF8 \
-    --no-locale --no-sync --no-instructions) >"$PGROOT/initdb.log" 2>&1 ||
-    { cat "$PGROOT/initdb.log" >&2; die "initdb failed"; }
-# Durable like production: fsync and synchronous_commit on. The rest is
+# Durable like production: fsync and synchronous_commit on; the rest is
 # PostgreSQL's defaults, as a stock server would have them.
-cat >>"$PG_DATA/postgresql.conf" <<EOF
-
-# tests/bench/bench_ingest.sh: a private server for the benchmark.
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$PGROOT'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-EOF
-(cd "$PGROOT" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PGROOT/postgres.log" -w -t 60 \
-    start) >/dev/null 2>&1 || { tail -n 30 "$PGROOT/postgres.log" >&2; die "postgres did not start"; }
-export PGHOST=$PGROOT PGPORT=$PG_PORT PGUSER=alertdesk PGDATABASE=alertdesk_bench
+pg_private_start "$TMP/pg" tests/bench/bench_ingest.sh || die "postgres did not start"
+export PGDATABASE=alertdesk_bench
 createdb -T template0 -E UTF8 alertdesk_bench
 DATABASE_URL="postgresql://alertdesk@127.0.0.1:$PG_PORT/alertdesk_bench"
 psql_q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }

@@ -77,8 +77,6 @@ HOSTS=${STORM_HOSTS:-20}
 SENDERS=${STORM_SENDERS:-8}
 DRAIN_TIMEOUT=${STORM_DRAIN_TIMEOUT:-180}
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PG_OS_USER=alertdesk-test
 RESULTS_MD=$ROOT/tests/bench/STORM_RESULTS.md
 JOBS=$(nproc 2>/dev/null || echo 2)
 RESOURCES=$((SWITCHES * (HOSTS + 1)))
@@ -94,21 +92,9 @@ die() {
 ((EVENTS >= RESOURCES)) || die "STORM_EVENTS ($EVENTS) must be at least the resources ($RESOURCES)"
 ((SENDERS >= 1)) || die "STORM_SENDERS must be at least 1"
 
-# free_port - a TCP port on 127.0.0.1 that nothing uses (as bench_ingest.sh).
-USED_PORTS=" "
-free_port() {
-    local port _
-    for _ in $(seq 1 500); do
-        port=$((20000 + RANDOM % 12000))
-        [[ "$USED_PORTS" == *" $port "* ]] && continue
-        ss -Htan "sport = :$port" 2>/dev/null | grep -q . && continue
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-        USED_PORTS+="$port "
-        echo "$port"
-        return 0
-    done
-    return 1
-}
+# free_port, pg_private_start, pg_private_stop (shared with tests/run.sh).
+# shellcheck source=tests/lib/private_pg.sh
+source "$ROOT/tests/lib/private_pg.sh"
 
 # wait_http URL SECONDS - until URL answers 200.
 wait_http() {
@@ -152,8 +138,6 @@ status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null 
 
 # ---------------------------------------------------------------- cleanup --
 TMP=""
-PG_DATA=""
-PGRUN=()
 INGEST_PID=""
 CORR_PID=""
 SENDER_PIDS=()
@@ -175,16 +159,7 @@ stop_pid() {
 }
 
 stop_postgres() {
-    [[ -n "$PG_DATA" && -f "$PG_DATA/postmaster.pid" ]] || return 0
-    if ! (cd "$TMP" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop) \
-        >/dev/null 2>&1; then
-        local pid
-        pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
-        if [[ "$pid" =~ ^[0-9]+$ ]]; then
-            warn "pg_ctl stop failed; killing postmaster $pid"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
+    pg_private_stop
 }
 
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -243,40 +218,10 @@ ENGINE_BPA=$(awk '/bytes per alert/ {for (i = 1; i <= NF; i++) if ($(i + 1) == "
 
 # --------------------------------------------------------------- postgres --
 say "starting a private PostgreSQL"
-if [[ ! -x "$PG_BIN/initdb" ]]; then
-    alt=$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1)
-    [[ -n "$alt" ]] || die "no initdb under /usr/lib/postgresql"
-    PG_BIN=$(dirname "$alt")
-fi
-PGROOT=$TMP/pg
-mkdir -p "$PGROOT"
-if ((EUID == 0)); then
-    # initdb refuses root.
-    if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
-        useradd --system --user-group --no-create-home --home-dir /nonexistent \
-            --shell /usr/sbin/nologin "$PG_OS_USER"
-    fi
-    chown "$PG_OS_USER:" "$PGROOT"
-    PGRUN=(runuser -u "$PG_OS_USER" --)
-fi
-PG_DATA=$PGROOT/data
-PG_PORT=$(free_port) || die "no free port"
-(cd "$PGROOT" && "${PGRUN[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U alertdesk --auth=trust -E UTF8 \
-    --no-locale --no-sync --no-instructions) >"$PGROOT/initdb.log" 2>&1 ||
-    { cat "$PGROOT/initdb.log" >&2; die "initdb failed"; }
-cat >>"$PG_DATA/postgresql.conf" <<EOF
-
-# tests/bench/bench_storm.sh: a private server for the benchmark.
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$PGROOT'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-EOF
-(cd "$PGROOT" && "${PGRUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PGROOT/postgres.log" -w -t 60 \
-    start) >/dev/null 2>&1 || { tail -n 30 "$PGROOT/postgres.log" >&2; die "postgres did not start"; }
-export PGHOST=$PGROOT PGPORT=$PG_PORT PGUSER=alertdesk PGDATABASE=alertdesk_storm
+# Durable like production: fsync and synchronous_commit on; the rest is
+# PostgreSQL's defaults, as a stock server would have them.
+pg_private_start "$TMP/pg" tests/bench/bench_storm.sh || die "postgres did not start"
+export PGDATABASE=alertdesk_storm
 createdb -T template0 -E UTF8 alertdesk_storm
 DATABASE_URL="postgresql://alertdesk@127.0.0.1:$PG_PORT/alertdesk_storm"
 psql_q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
