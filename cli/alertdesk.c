@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "db.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -48,6 +49,20 @@ int cli_load_settings(const char *config, settings_t *s)
         return -1;
     }
     return 0;
+}
+
+PGconn *cli_db_connect(const char *config, const char *command)
+{
+    settings_t s;
+    if (cli_load_settings(config, &s) < 0) {
+        return NULL;
+    }
+    PGconn *conn = db_connect(s.database_url, s.database_connect_timeout_ms);
+    settings_free(&s);
+    if (!conn) {
+        fprintf(stderr, "alertdesk %s: cannot connect to the database\n", command);
+    }
+    return conn;
 }
 
 char *cli_connect_endpoint(const char *bind)

@@ -7,11 +7,18 @@
 #ifndef ALERTDESK_CLI_H
 #define ALERTDESK_CLI_H
 
+#include <libpq-fe.h>
+
 #include "settings.h"
 
 /* Loads the settings named by --config (or defaults), printing errors.
  * Returns 0 or -1. */
 int cli_load_settings(const char *config, settings_t *s);
+
+/* Loads the settings of --config and connects to their database, printing
+ * "alertdesk COMMAND: ..." on failure. Returns the connection (caller owns
+ * it; PQfinish) or NULL. */
+PGconn *cli_db_connect(const char *config, const char *command);
 
 /* Turns a bind address (tcp://0.0.0.0:9480 or a "*" host) into one a client
  * can connect to. Caller owns the result; free with free(). */

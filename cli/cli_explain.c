@@ -244,14 +244,8 @@ int cli_explain(int argc, char **argv)
                 what);
         return 2;
     }
-    settings_t s;
-    if (cli_load_settings(config, &s) < 0) {
-        return 1;
-    }
-    PGconn *conn = db_connect(s.database_url, s.database_connect_timeout_ms);
-    settings_free(&s);
+    PGconn *conn = cli_db_connect(config, "explain");
     if (!conn) {
-        fprintf(stderr, "alertdesk explain: cannot connect to the database\n");
         return 3;
     }
     int rc = is_id ? cli_explain_incident(conn, what) : cli_explain_alert(conn, what);

@@ -41,14 +41,8 @@ int cli_migrate(int argc, char **argv)
         fprintf(stderr, "alertdesk migrate: unknown argument '%s'\n", argv[optind]);
         return 2;
     }
-    settings_t s;
-    if (cli_load_settings(config, &s) < 0) {
-        return 1;
-    }
-    PGconn *conn = db_connect(s.database_url, s.database_connect_timeout_ms);
-    settings_free(&s);
+    PGconn *conn = cli_db_connect(config, "migrate");
     if (!conn) {
-        fprintf(stderr, "alertdesk migrate: cannot connect to the database\n");
         return 3;
     }
     char err[1024];

@@ -240,14 +240,8 @@ typedef struct {
 static int cli_replay_read_table(const char *config, int64_t since, cli_events_t *out,
                                  cli_silences_t *sil)
 {
-    settings_t s;
-    if (cli_load_settings(config, &s) < 0) {
-        return -1;
-    }
-    PGconn *conn = db_connect(s.database_url, s.database_connect_timeout_ms);
-    settings_free(&s);
+    PGconn *conn = cli_db_connect(config, "rules replay");
     if (!conn) {
-        fprintf(stderr, "alertdesk rules replay: cannot connect to the database\n");
         return -1;
     }
     cli_fetch_t f = {out, event_now_us() - since};

@@ -36,20 +36,6 @@ static void cli_silence_usage(FILE *out)
             "and open no incident; when it ends, still-firing alerts are evaluated again.\n");
 }
 
-static PGconn *cli_silence_connect(const char *config)
-{
-    settings_t s;
-    if (cli_load_settings(config, &s) < 0) {
-        return NULL;
-    }
-    PGconn *conn = db_connect(s.database_url, s.database_connect_timeout_ms);
-    settings_free(&s);
-    if (!conn) {
-        fprintf(stderr, "alertdesk silence: cannot connect to the database\n");
-    }
-    return conn;
-}
-
 /* Appends v to a PostgreSQL array literal, quoted. */
 static void cli_silence_array_add(char **arr, const char *v)
 {
@@ -141,7 +127,7 @@ static int cli_silence_add(int argc, char **argv)
         corr_matcher_free(&m);
         cli_silence_array_add(&arr, matches[i]);
     }
-    PGconn *conn = cli_silence_connect(config);
+    PGconn *conn = cli_db_connect(config, "silence");
     if (!conn) {
         free(arr);
         return 3;
@@ -193,7 +179,7 @@ static int cli_silence_list(int argc, char **argv)
             return 2;
         }
     }
-    PGconn *conn = cli_silence_connect(config);
+    PGconn *conn = cli_db_connect(config, "silence");
     if (!conn) {
         return 3;
     }
@@ -246,7 +232,7 @@ static int cli_silence_expire(int argc, char **argv)
         fprintf(stderr, "alertdesk silence expire: one silence ID is required\n");
         return 2;
     }
-    PGconn *conn = cli_silence_connect(config);
+    PGconn *conn = cli_db_connect(config, "silence");
     if (!conn) {
         return 3;
     }
