@@ -344,6 +344,25 @@ db_status_t db_stream_head(PGconn *conn, const char *stream, int64_t *last_seq)
     return DB_OK;
 }
 
+db_status_t db_stream_reserve(PGconn *conn, const char *stream, int64_t n, int64_t *first)
+{
+    char n_s[24];
+    snprintf(n_s, sizeof n_s, "%" PRId64, n);
+    const char *params[] = {stream, n_s};
+    PGresult *res = NULL;
+    db_status_t st = db_exec(conn, "db.stream_reserve",
+                             "INSERT INTO stream_heads AS h (stream, last_seq) VALUES ($1, $2::bigint) "
+                             "ON CONFLICT (stream) DO UPDATE SET last_seq = h.last_seq + $2::bigint, "
+                             "updated_at = now() RETURNING last_seq",
+                             2, params, &res);
+    if (st != DB_OK) {
+        return st;
+    }
+    *first = strtoll(PQgetvalue(res, 0, 0), NULL, 10) - n + 1;
+    PQclear(res);
+    return DB_OK;
+}
+
 db_status_t db_stream_try_advance(PGconn *conn, const char *stream, int64_t expected,
                                   int64_t new_last, bool *moved)
 {

@@ -85,6 +85,14 @@ db_status_t db_stream_try_advance(PGconn *conn, const char *stream, int64_t expe
                                   int64_t new_last, bool *moved);
 db_status_t db_stream_advance(PGconn *conn, const char *stream, int64_t expected, int64_t new_last);
 
+/* Takes n seqs of stream for several writers at once (the ticketer's worker
+ * and its API threads): one UPDATE ... last_seq + n, whose row lock is held
+ * to the end of the caller's transaction, so the writers commit in seq
+ * order and a rolled-back reservation leaves no hole. Call it LAST in a
+ * transaction (after the rows it locks), so two writers never wait on each
+ * other in opposite orders. Sets *first to the first seq taken. */
+db_status_t db_stream_reserve(PGconn *conn, const char *stream, int64_t n, int64_t *first);
+
 /* Records that consumer applied stream up to last_seq (consumer_offsets),
  * inside the caller's transaction, together with the effect. */
 db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const char *stream,

@@ -270,7 +270,37 @@ static void settings_topics_print(const config_setting_t *d, const void *base, F
 
 /* ---- auth.tokens ---------------------------------------------------------- */
 
-static const char *const settings_role_names[] = {NULL, "ingest", "operator", "admin"};
+static const char *const settings_role_names[] = {NULL,    "ingest", "operator",
+                                                  "admin", "viewer", "agent"};
+#define SETTINGS_NROLES (sizeof settings_role_names / sizeof settings_role_names[0])
+
+const char *settings_role_name(auth_role_t role)
+{
+    return (size_t)role < SETTINGS_NROLES && role > 0 ? settings_role_names[role] : "none";
+}
+
+/* settings_role_rank - API rights in order; ingest has none. */
+static int settings_role_rank(auth_role_t r)
+{
+    switch (r) {
+    case AUTH_ROLE_VIEWER:
+        return 1;
+    case AUTH_ROLE_AGENT:
+        return 2;
+    case AUTH_ROLE_OPERATOR:
+        return 3;
+    case AUTH_ROLE_ADMIN:
+        return 4;
+    case AUTH_ROLE_INGEST:
+        break;
+    }
+    return 0;
+}
+
+bool settings_role_allows(auth_role_t have, auth_role_t need)
+{
+    return settings_role_rank(have) > 0 && settings_role_rank(have) >= settings_role_rank(need);
+}
 
 static void settings_tokens_release(settings_token_t *t, size_t n)
 {
@@ -395,7 +425,7 @@ static int settings_tokens_parse(const config_setting_t *d, const config_node_t 
         }
         tokens[i].name = xstrdup(name->value);
         lines[i] = name->line;
-        for (int r = AUTH_ROLE_INGEST; r <= AUTH_ROLE_ADMIN; r++) {
+        for (size_t r = 1; r < SETTINGS_NROLES; r++) {
             if (strcmp(role->value, settings_role_names[r]) == 0) {
                 tokens[i].role = (auth_role_t)r;
             }
@@ -403,7 +433,8 @@ static int settings_tokens_parse(const config_setting_t *d, const config_node_t 
         if (tokens[i].role == 0) {
             snprintf(key, sizeof key, "%s.role", path);
             config_error(err, errlen, file, role->line, key,
-                         "\"%s\" is not one of ingest, operator, admin", role->value);
+                         "\"%s\" is not one of ingest, viewer, agent, operator, admin",
+                         role->value);
             goto fail;
         }
         if (settings_token_hash(item, file, path, &tokens[i], err, errlen)) {
@@ -728,7 +759,8 @@ static const config_setting_t settings_table[] = {
            "Require a bearer token on intake requests; false accepts anonymous requests."),
     S_CUSTOM("auth.tokens", "list of {name, role, token or sha256}", "[]", CONFIG_RELOADABLE,
              settings_tokens,
-             "Bearer tokens. role is ingest, operator or admin. token is the token itself "
+             "Bearer tokens. role is ingest (post alerts), viewer (read tickets), agent (work "
+             "tickets), operator (also silences and rules) or admin. token is the token itself "
              "(env:NAME and file:/path accepted, at least 16 characters), or sha256 its SHA-256 "
              "in hex. Only the hash is kept in memory."),
 
@@ -781,6 +813,37 @@ static const config_setting_t settings_table[] = {
           "/healthz fails while the correlator is more than this many events behind."),
     S_STRING("correlator.pid_file", correlator_pid_file, "", 0, SETTING_NOCHECK,
              "File the correlator writes its pid to (for alertdesk rules reload); empty = none."),
+
+    S_STRING("ticketer.stream", ticketer_stream, "ticketer-1", 0, settings_check_stream,
+             "The ticketer's tickets stream name (its rows in ticket_events and its consumer "
+             "name in consumer_offsets); 1-64 of a-z 0-9 _ . -."),
+    S_STRING("ticketer.routing", ticketer_routing, "", CONFIG_RELOADABLE, SETTING_NOCHECK,
+             "Routing rule file (YAML: queues, priorities, SLA policies and calendars); empty "
+             "uses the built-in defaults (queue NOC, no SLA). Reloaded on SIGHUP."),
+    S_STRING("ticketer.http.listen", ticketer_http_listen, "127.0.0.1:9472", 0,
+             settings_check_host_port,
+             "Address of the ticketer's JSON API (/api/v1/...), /healthz and /metrics."),
+    S_INT("ticketer.http.threads", ticketer_http_threads, "4", 1, 64, 0,
+          "HTTP worker threads of the API (each with its own database connection)."),
+    S_STRING("ticketer.publish", ticketer_publish, "tcp://127.0.0.1:9492", 0,
+             settings_check_endpoint,
+             "ZeroMQ PUB endpoint where committed ticket changes and heartbeats are published."),
+    S_STRING("ticketer.incidents", ticketer_incidents, "tcp://127.0.0.1:9491", 0,
+             settings_check_endpoint_list,
+             "Comma-separated ZeroMQ endpoints of the correlator publishers (their "
+             "correlator.publish)."),
+    S_INT("ticketer.batch.max_changes", ticketer_batch_max_changes, "500", 1, 100000, 0,
+          "Most incident changes applied in one database transaction."),
+    S_DURATION("ticketer.batch.max_wait", ticketer_batch_max_wait_us, "5ms", SETTING_US, 0,
+               1000000, 0, "Longest applied incident changes wait for more before commit."),
+    S_DURATION("ticketer.heartbeat_interval", ticketer_heartbeat_ms, "1s", SETTING_MS, 10, 60000,
+               0, "Interval of the tickets stream heartbeat and of the SLA and auto-close timers."),
+    S_INT("ticketer.healthz_max_lag", ticketer_max_lag, "10000", 1, INT64_MAX, 0,
+          "/healthz fails while the ticketer is more than this many incident changes behind."),
+    S_STRING("ticketer.pid_file", ticketer_pid_file, "", 0, SETTING_NOCHECK,
+             "File the ticketer writes its pid to; empty = none."),
+    S_STRING("ticketer.console_dir", ticketer_console_dir, "", 0, SETTING_NOCHECK,
+             "Directory of the web console's static files served at /; empty = no console."),
 };
 
 #define SETTINGS_N (sizeof settings_table / sizeof settings_table[0])

@@ -22,7 +22,22 @@
 
 #include "decode.h"
 
-typedef enum { AUTH_ROLE_INGEST = 1, AUTH_ROLE_OPERATOR = 2, AUTH_ROLE_ADMIN = 3 } auth_role_t;
+/* Roles of bearer tokens. ingest may only post alerts. On the ticketer's API
+ * each role can do what the ones before it can: viewer (read) < agent
+ * (work tickets) < operator (also silences, rules) < admin (everything). */
+typedef enum {
+    AUTH_ROLE_INGEST = 1,
+    AUTH_ROLE_OPERATOR = 2,
+    AUTH_ROLE_ADMIN = 3,
+    AUTH_ROLE_VIEWER = 4,
+    AUTH_ROLE_AGENT = 5,
+} auth_role_t;
+
+/* True when a token of role `have` may do what needs role `need` on the
+ * API (viewer < agent < operator < admin; ingest has no API rights). */
+bool settings_role_allows(auth_role_t have, auth_role_t need);
+/* "ingest", "operator", "admin", "viewer", "agent". */
+const char *settings_role_name(auth_role_t role);
 
 /* A bearer token: only the SHA-256 of the token is kept in memory. */
 typedef struct {
@@ -95,6 +110,19 @@ typedef struct settings {
     int64_t correlator_silence_refresh_ms; /* correlator.silence_refresh */
     int64_t correlator_max_lag;            /* correlator.healthz_max_lag: events behind */
     char *correlator_pid_file;             /* correlator.pid_file, "" = none */
+
+    char *ticketer_stream;              /* ticketer.stream: its tickets stream (ticket_events) */
+    char *ticketer_routing;             /* ticketer.routing: routing rule file, "" = defaults */
+    char *ticketer_http_listen;         /* ticketer.http.listen: API, console, /healthz */
+    int64_t ticketer_http_threads;      /* ticketer.http.threads */
+    char *ticketer_publish;             /* ticketer.publish: PUB endpoint of tickets */
+    char *ticketer_incidents;           /* ticketer.incidents: correlator publishers */
+    int64_t ticketer_batch_max_changes; /* ticketer.batch.max_changes */
+    int64_t ticketer_batch_max_wait_us; /* ticketer.batch.max_wait (duration) */
+    int64_t ticketer_heartbeat_ms;      /* ticketer.heartbeat_interval */
+    int64_t ticketer_max_lag;           /* ticketer.healthz_max_lag: changes behind */
+    char *ticketer_pid_file;            /* ticketer.pid_file, "" = none */
+    char *ticketer_console_dir;         /* ticketer.console_dir: static files, "" = none */
 } settings_t;
 
 /* Fills s with the defaults, then (path != NULL) the file. On error returns

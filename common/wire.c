@@ -41,7 +41,7 @@ void wire_buf_put(wire_buf_t *b, const void *p, size_t n)
     b->len += n;
 }
 
-static void wire_put_varint(wire_buf_t *b, uint64_t v)
+void wire_put_varint(wire_buf_t *b, uint64_t v)
 {
     uint8_t tmp[10];
     size_t n = 0;
@@ -53,7 +53,7 @@ static void wire_put_varint(wire_buf_t *b, uint64_t v)
     wire_buf_put(b, tmp, n);
 }
 
-static void wire_put_i64(wire_buf_t *b, int64_t v)
+void wire_put_i64(wire_buf_t *b, int64_t v)
 {
     uint8_t tmp[8];
     uint64_t u = (uint64_t)v;
@@ -63,8 +63,7 @@ static void wire_put_i64(wire_buf_t *b, int64_t v)
     wire_buf_put(b, tmp, 8);
 }
 
-/* NULL is encoded as 0, a string of length n as n + 1. */
-static void wire_put_opt_str(wire_buf_t *b, const char *s)
+void wire_put_opt_str(wire_buf_t *b, const char *s)
 {
     if (!s) {
         wire_put_varint(b, 0);
@@ -110,13 +109,7 @@ void wire_encode(const event_t *ev, wire_buf_t *b)
     wire_put_map(b, ev->annotations, ev->nannotations);
 }
 
-/* A bounds-checked reader over the input. */
-typedef struct {
-    const uint8_t *p;
-    size_t len, pos;
-} wire_reader_t;
-
-static int wire_get_varint(wire_reader_t *r, uint64_t *out)
+int wire_get_varint(wire_reader_t *r, uint64_t *out)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -133,7 +126,7 @@ static int wire_get_varint(wire_reader_t *r, uint64_t *out)
     return -1;
 }
 
-static int wire_get_i64(wire_reader_t *r, int64_t *out)
+int wire_get_i64(wire_reader_t *r, int64_t *out)
 {
     if (r->len - r->pos < 8) {
         return -1;
