@@ -1,10 +1,12 @@
 /*
- * http_server - libmicrohttpd wrapper: routing, bounded bodies, suspend and
+ * http_server - libmicrohttpd wrapper: routing (exact and prefix routes),
+ * bounded bodies, query arguments, extra response headers, suspend and
  * resume for answers after commit, /healthz and /metrics. See http_server.h.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,10 @@ struct http_request {
     const http_route_t *route;
     const char *method;
     char *path;
+    size_t rest_off; /* prefix routes: where the rest starts in path */
+    /* Extra response headers (name, value pairs), owned. */
+    char **headers;
+    size_t nheaders;
     char *body;
     size_t body_len, body_cap;
     bool too_large;
@@ -65,6 +71,68 @@ const char *http_request_body(const http_request_t *req, size_t *len)
 const char *http_request_header(const http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_path_rest(const http_request_t *req)
+{
+    return req->path + req->rest_off;
+}
+
+typedef struct {
+    const char *name;
+    const char **out;
+    size_t max, n;
+    int (*fn)(void *arg, const char *key, const char *value);
+    void *arg;
+    int rc;
+} http_query_iter_t;
+
+static enum MHD_Result http_query_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    (void)kind;
+    http_query_iter_t *it = cls;
+    if (it->fn) {
+        it->rc = it->fn(it->arg, key, value ? value : "");
+        return it->rc == 0 ? MHD_YES : MHD_NO;
+    }
+    if (strcmp(key, it->name) == 0) {
+        if (it->n < it->max) {
+            it->out[it->n] = value ? value : "";
+        }
+        it->n++;
+    }
+    return MHD_YES;
+}
+
+size_t http_request_query_all(const http_request_t *req, const char *name, const char **out,
+                              size_t max)
+{
+    http_query_iter_t it = {.name = name, .out = out, .max = max};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, http_query_collect, &it);
+    return it.n;
+}
+
+const char *http_request_query(const http_request_t *req, const char *name)
+{
+    const char *v = NULL;
+    return http_request_query_all(req, name, &v, 1) > 0 ? v : NULL;
+}
+
+int http_request_query_each(const http_request_t *req,
+                            int (*fn)(void *arg, const char *key, const char *value), void *arg)
+{
+    http_query_iter_t it = {.fn = fn, .arg = arg};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, http_query_collect, &it);
+    return it.rc;
+}
+
+void http_response_header(http_request_t *req, const char *name, const char *value)
+{
+    req->headers = xrealloc(req->headers, (req->nheaders + 1) * 2 * sizeof *req->headers);
+    req->headers[2 * req->nheaders] = xstrdup(name);
+    req->headers[2 * req->nheaders + 1] = xstrdup(value);
+    req->nheaders++;
 }
 
 void http_suspend(http_request_t *req)
@@ -102,12 +170,16 @@ void http_respond_json(http_request_t *req, int status, const char *json, int re
     http_respond(req, status, "application/json", json, strlen(json), retry_after_s);
 }
 
-static enum MHD_Result http_queue(struct MHD_Connection *conn, int status, const char *type,
-                                  const char *body, size_t len, int retry_after_s)
+static enum MHD_Result http_queue_with(struct MHD_Connection *conn, int status, const char *type,
+                                       const char *body, size_t len, int retry_after_s,
+                                       char *const *headers, size_t nheaders)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, "Content-Type", type);
+    for (size_t i = 0; i < nheaders; i++) {
+        MHD_add_response_header(resp, headers[2 * i], headers[2 * i + 1]);
+    }
     if (retry_after_s > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", retry_after_s);
@@ -116,6 +188,12 @@ static enum MHD_Result http_queue(struct MHD_Connection *conn, int status, const
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return r;
+}
+
+static enum MHD_Result http_queue(struct MHD_Connection *conn, int status, const char *type,
+                                  const char *body, size_t len, int retry_after_s)
+{
+    return http_queue_with(conn, status, type, body, len, retry_after_s, NULL, 0);
 }
 
 static enum MHD_Result http_builtin(http_server_t *srv, struct MHD_Connection *conn,
@@ -160,14 +238,28 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
             (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0)) {
             return http_builtin(srv, conn, url);
         }
+        /* The most specific path wins: exact, then the longest prefix. */
         const http_route_t *route = NULL;
         bool path_known = false;
+        size_t best = 0, rest_off = 0, url_len = strlen(url);
         for (size_t i = 0; i < srv->nroutes; i++) {
-            if (strcmp(srv->routes[i].path, url) == 0) {
-                path_known = true;
-                if (strcmp(srv->routes[i].method, method) == 0) {
-                    route = &srv->routes[i];
-                }
+            const char *rp = srv->routes[i].path;
+            size_t rl = strlen(rp), score, off;
+            if (strcmp(rp, url) == 0) {
+                score = SIZE_MAX;
+                off = url_len;
+            } else if (rl >= 2 && strcmp(rp + rl - 2, "/*") == 0 && url_len >= rl - 1 &&
+                       strncmp(rp, url, rl - 1) == 0) {
+                score = rl;
+                off = rl - 1;
+            } else {
+                continue;
+            }
+            path_known = true;
+            if (score >= best && strcmp(srv->routes[i].method, method) == 0) {
+                best = score;
+                route = &srv->routes[i];
+                rest_off = off;
             }
         }
         if (!route) {
@@ -186,6 +278,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         req->route = route;
         req->method = route->method;
         req->path = xstrdup(url);
+        req->rest_off = rest_off;
         pthread_mutex_init(&req->lock, NULL);
         *con_cls = req;
         return MHD_YES;
@@ -238,8 +331,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         MHD_suspend_connection(conn);
         return MHD_YES;
     }
-    return http_queue(conn, req->status, req->resp_type, req->resp_body, req->resp_len,
-                      req->retry_after_s);
+    return http_queue_with(conn, req->status, req->resp_type, req->resp_body, req->resp_len,
+                           req->retry_after_s, req->headers, req->nheaders);
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -256,6 +349,10 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     free(req->path);
     free(req->body);
     free(req->resp_body);
+    for (size_t i = 0; i < 2 * req->nheaders; i++) {
+        free(req->headers[i]);
+    }
+    free(req->headers);
     free(req);
     *con_cls = NULL;
 }

@@ -4,6 +4,10 @@
  * A route table maps (method, path) to a handler that sees the whole request
  * body (bounded: a Content-Length over the route's limit is refused with 413
  * before reading, and a body that grows past it is discarded and refused).
+ * A route path ending in a "*" after a "/" is a prefix route: it matches
+ * every path under it ("/api/v1/tickets/" "*" matches "/api/v1/tickets/NOC-1/ack")
+ * and the handler reads the part after the prefix with http_request_path_rest().
+ * An exact route wins over a prefix route, a longer prefix over a shorter.
  * GET /healthz (200 only when the daemon's health callback says so) and
  * GET /metrics (Prometheus text) are built in.
  *
@@ -25,7 +29,7 @@ typedef void (*http_handler_fn)(http_request_t *req, void *arg);
 
 typedef struct {
     const char *method; /* "POST", "GET" */
-    const char *path;   /* exact match */
+    const char *path;   /* exact, or a prefix when it ends in "/" "*" */
     http_handler_fn handler;
     void *arg;
     size_t max_body; /* bytes; 0 = no body accepted */
@@ -55,10 +59,30 @@ const char *http_request_path(const http_request_t *req);
 const char *http_request_body(const http_request_t *req, size_t *len);
 /* A request header, or NULL. */
 const char *http_request_header(const http_request_t *req, const char *name);
+/* For a prefix route, the path after the prefix's "/" ("NOC-1/ack" for
+ * "/api/v1/tickets/" "*"); "" for an exact route. Borrowed from req. */
+const char *http_request_path_rest(const http_request_t *req);
+/* The first query-string argument `name` (URL-decoded), or NULL when absent.
+ * "?a" gives "" for a. Borrowed from req. */
+const char *http_request_query(const http_request_t *req, const char *name);
+/* Every value of a repeated query argument, in order: stores up to max
+ * pointers (borrowed from req) in out and returns how many there are in
+ * all (may exceed max). */
+size_t http_request_query_all(const http_request_t *req, const char *name, const char **out,
+                              size_t max);
+/* Calls fn for every query-string argument (key, value; value "" when the
+ * argument has no "="), in order; stops early when fn returns non-zero and
+ * returns that value, else 0. For refusing unknown arguments. */
+int http_request_query_each(const http_request_t *req,
+                            int (*fn)(void *arg, const char *key, const char *value), void *arg);
 
 /* Marks the request to be answered later. Call before handing it to another
  * thread, and only from inside the handler. */
 void http_suspend(http_request_t *req);
+
+/* Adds a header to the answer (ETag, Location, ...); both strings are
+ * copied. Call before http_respond*(), from the thread that will answer. */
+void http_response_header(http_request_t *req, const char *name, const char *value);
 
 /* Answers. Copies body. retry_after_s > 0 adds a Retry-After header. From
  * the handler, or from any thread once suspended. */
