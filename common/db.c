@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "migrate.h"
 #include "xalloc.h"
 
 /* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
@@ -350,11 +351,12 @@ db_status_t db_stream_reserve(PGconn *conn, const char *stream, int64_t n, int64
     snprintf(n_s, sizeof n_s, "%" PRId64, n);
     const char *params[] = {stream, n_s};
     PGresult *res = NULL;
-    db_status_t st = db_exec(conn, "db.stream_reserve",
-                             "INSERT INTO stream_heads AS h (stream, last_seq) VALUES ($1, $2::bigint) "
-                             "ON CONFLICT (stream) DO UPDATE SET last_seq = h.last_seq + $2::bigint, "
-                             "updated_at = now() RETURNING last_seq",
-                             2, params, &res);
+    db_status_t st =
+        db_exec(conn, "db.stream_reserve",
+                "INSERT INTO stream_heads AS h (stream, last_seq) VALUES ($1, $2::bigint) "
+                "ON CONFLICT (stream) DO UPDATE SET last_seq = h.last_seq + $2::bigint, "
+                "updated_at = now() RETURNING last_seq",
+                2, params, &res);
     if (st != DB_OK) {
         return st;
     }
@@ -413,4 +415,89 @@ db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const ch
                    "ON CONFLICT (consumer, stream) DO UPDATE SET last_seq = EXCLUDED.last_seq, "
                    "updated_at = now()",
                    3, params, NULL);
+}
+
+/* ---- sessions of stateful daemons ---- */
+
+PGconn *db_open_active(const char *url, int64_t connect_timeout_ms, int64_t retry_max_ms,
+                       int min_schema, const char *lock_name, volatile sig_atomic_t *stop)
+{
+    bool said = false;
+    while (!*stop) {
+        PGconn *conn = db_connect_retry(url, connect_timeout_ms, retry_max_ms, stop);
+        if (!conn) {
+            return NULL;
+        }
+        int version = migrate_current_version(conn);
+        if (version >= 0 && version < min_schema) {
+            log_error("msg=\"database schema too old: run alertdesk migrate\" have=%d need=%d",
+                      version, min_schema);
+            PQfinish(conn);
+            return NULL;
+        }
+        const char *params[] = {lock_name};
+        while (!*stop && PQstatus(conn) == CONNECTION_OK) {
+            PGresult *res = NULL;
+            if (db_exec(conn, "db.advisory_lock", "SELECT pg_try_advisory_lock(hashtext($1), 0)", 1,
+                        params, &res) != DB_OK) {
+                break;
+            }
+            bool locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+            PQclear(res);
+            if (locked) {
+                if (said) {
+                    log_info("msg=\"lock acquired: active now\" lock=%s", lock_name);
+                }
+                return conn;
+            }
+            if (!said) {
+                log_info("msg=\"standby: another instance holds the lock; waiting\" lock=%s",
+                         lock_name);
+                said = true;
+            }
+            for (int i = 0; i < 10 && !*stop; i++) {
+                usleep(50 * 1000);
+            }
+        }
+        PQfinish(conn);
+    }
+    return NULL;
+}
+
+int db_consumer_offsets_load(PGconn *conn, const char *consumer,
+                             void (*fn)(void *arg, const char *stream, int64_t seq), void *arg)
+{
+    const char *params[] = {consumer};
+    PGresult *res = NULL;
+    if (db_exec(conn, "db.offsets",
+                "SELECT stream, last_seq FROM consumer_offsets WHERE consumer = $1 ORDER BY stream",
+                1, params, &res) != DB_OK) {
+        return -1;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        fn(arg, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return n;
+}
+
+int db_producer_streams(PGconn *conn, const char *table,
+                        void (*fn)(void *arg, const char *stream, int64_t head), void *arg)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT h.stream, h.last_seq FROM stream_heads h WHERE EXISTS (SELECT 1 FROM %s t "
+             "WHERE t.stream = h.stream) ORDER BY h.stream",
+             table);
+    PGresult *res = NULL;
+    if (db_exec(conn, "db.producer_streams", sql, 0, NULL, &res) != DB_OK) {
+        return -1;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        fn(arg, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return n;
 }

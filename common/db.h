@@ -98,6 +98,26 @@ db_status_t db_stream_reserve(PGconn *conn, const char *stream, int64_t n, int64
 db_status_t db_consumer_offset_save(PGconn *conn, const char *consumer, const char *stream,
                                     int64_t last_seq);
 
+/* The active/standby session of a stateful daemon: connects (with
+ * back-off), refuses a schema older than min_schema (logged: run alertdesk
+ * migrate), then waits for the session advisory lock named `lock_name`
+ * ("alertdesk.ticketer"), logging once that it is standby. Returns the
+ * connection holding the lock, or NULL when *stop became non-zero or the
+ * schema is too old. Caller owns the connection; close with PQfinish(). */
+PGconn *db_open_active(const char *url, int64_t connect_timeout_ms, int64_t retry_max_ms,
+                       int min_schema, const char *lock_name, volatile sig_atomic_t *stop);
+
+/* Calls fn for every (stream, last_seq) consumer applied (consumer_offsets).
+ * Returns the number of streams, or -1 (logged). */
+int db_consumer_offsets_load(PGconn *conn, const char *consumer,
+                             void (*fn)(void *arg, const char *stream, int64_t seq), void *arg);
+
+/* Calls fn for every producer stream (stream_heads) that has rows in table
+ * (a fixed, trusted name: "events", "incident_changes"), with its head.
+ * Returns the number of streams, or -1 (logged). */
+int db_producer_streams(PGconn *conn, const char *table,
+                        void (*fn)(void *arg, const char *stream, int64_t head), void *arg);
+
 /* Encodes row `row` of res into buf and returns its seq, or -1 (logged) when
  * the row is unusable. */
 typedef int64_t (*db_range_row_fn)(void *arg, const PGresult *res, int row, wire_buf_t *buf);
