@@ -64,9 +64,9 @@ CREATE TABLE tickets (
     sla_paused_business_us bigint NOT NULL DEFAULT 0 CHECK (sla_paused_business_us >= 0),
     sla_paused_since    timestamptz,               -- pending or resolved: the clock stands
     response_status     text NOT NULL DEFAULT 'none'
-                            CHECK (response_status IN ('none', 'running', 'warning', 'breached', 'met')),
+                            CHECK (response_status IN ('none', 'running', 'warning', 'breached', 'met', 'paused')),
     resolution_status   text NOT NULL DEFAULT 'none'
-                            CHECK (resolution_status IN ('none', 'running', 'warning', 'breached', 'met')),
+                            CHECK (resolution_status IN ('none', 'running', 'warning', 'breached', 'met', 'paused')),
     response_due_at     timestamptz,
     resolution_due_at   timestamptz,
     sla_check_at        timestamptz,               -- next instant a clock may change status
