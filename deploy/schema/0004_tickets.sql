@@ -137,9 +137,15 @@ CREATE TRIGGER ticket_events_no_truncate BEFORE TRUNCATE ON ticket_events
 -- holds and a notice says so.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'alertdesk_daemon') THEN
-        CREATE ROLE alertdesk_daemon NOLOGIN;
-    END IF;
+    -- Roles are shared by every database of the cluster: two databases
+    -- migrating at once may both try to create it.
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'alertdesk_daemon') THEN
+            CREATE ROLE alertdesk_daemon NOLOGIN;
+        END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+    END;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO alertdesk_daemon', current_schema());
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO alertdesk_daemon',
                    current_schema());
