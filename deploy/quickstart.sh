@@ -15,12 +15,15 @@
 #     var/log/, var/run/  logs and pid files.
 #   It starts a Kafka-protocol broker (build/tests/tools/kafka_broker, topic
 #   alertdesk.alerts) unless KAFKA_BROKERS is set, applies the schema
-#   migrations, starts alertdesk-ingest and alertdesk-correlator (rules in
-#   deploy/examples/correlation-rules.yml), sends sample alerts, shows the
-#   stored rows and the incident they formed, and writes var/quickstart.env.
+#   migrations, starts alertdesk-ingest, alertdesk-correlator (rules in
+#   deploy/examples/correlation-rules.yml) and alertdesk-ticketer (routing in
+#   deploy/examples/ticket-routing.yml), sends sample alerts, shows the
+#   stored rows, the incident they formed and its ticket, and writes
+#   var/quickstart.env.
 #   Re-running it is safe: nothing is re-initialised or re-generated, and
 #   nothing already running is restarted.
-# stop:   stops the correlator, ingest, the broker and PostgreSQL, in that order.
+# stop:   stops the ticketer, the correlator, ingest, the broker and PostgreSQL,
+#         in that order.
 # status: shows each component and its pid; exits 3 if any is not running.
 set -euo pipefail
 
@@ -43,6 +46,9 @@ INGEST_BIN=$BUILD/ingest/alertdesk-ingest
 CORRELATOR_BIN=$BUILD/correlator/alertdesk-correlator
 CORRELATOR_LISTEN=127.0.0.1:9471
 RULES=$ROOT/deploy/examples/correlation-rules.yml
+TICKETER_BIN=$BUILD/ticketer/alertdesk-ticketer
+TICKETER_LISTEN=127.0.0.1:9472
+ROUTING=$ROOT/deploy/examples/ticket-routing.yml
 CLI_BIN=$BUILD/cli/alertdesk
 HTTP_LISTEN=127.0.0.1:9470
 ZMQ_LISTEN=tcp://127.0.0.1:9480
@@ -271,6 +277,7 @@ write_config() {
     (umask 077 && mkdir -p "$SECRETS")
     INGEST_TOKEN=$(secret ingest.token 24)
     ADMIN_TOKEN=$(secret admin.token 24)
+    AGENT_TOKEN=$(secret agent.token 24)
     ROUTING_KEY=$(secret routing.key 16) # 32 hex characters, like PagerDuty's keys
     local new=$CONFIG.new topics="[]"
     if [[ -n "$KAFKA_BOOTSTRAP" ]]; then
@@ -301,10 +308,17 @@ correlator:
     listen: "$CORRELATOR_LISTEN"
   events: "$PUBLISH"
   pid_file: "$RUN/alertdesk-correlator.pid"
+ticketer:
+  stream: quickstart-ticketer-1
+  routing: "$ROUTING"
+  http:
+    listen: "$TICKETER_LISTEN"
+  pid_file: "$RUN/alertdesk-ticketer.pid"
 auth:
   tokens:
     - {name: quickstart-ingest, role: ingest, token: "$INGEST_TOKEN"}
     - {name: quickstart-admin, role: admin, token: "$ADMIN_TOKEN"}
+    - {name: noc-agent, role: agent, token: "$AGENT_TOKEN"}
 integrations:
   - name: default
     routing_key: "$ROUTING_KEY"
@@ -329,6 +343,8 @@ write_env() {
 export ALERTDESK_INGEST_URL='http://$HTTP_LISTEN'
 export ALERTDESK_TOKEN='$INGEST_TOKEN'
 export ALERTDESK_ADMIN_TOKEN='$ADMIN_TOKEN'
+export ALERTDESK_AGENT_TOKEN='$AGENT_TOKEN'
+export ALERTDESK_API_URL='http://$TICKETER_LISTEN'
 export ALERTDESK_ROUTING_KEY='$ROUTING_KEY'
 export DATABASE_URL='$DATABASE_URL'
 export KAFKA_BOOTSTRAP='$KAFKA_BOOTSTRAP'
@@ -376,6 +392,10 @@ start_correlator() {
         "http://$CORRELATOR_LISTEN/healthz"
 }
 
+start_ticketer() {
+    start_daemon ticketer alertdesk-ticketer "$TICKETER_BIN" "http://$TICKETER_LISTEN/healthz"
+}
+
 send_sample() {
     say "sending a sample alert to POST /api/v1/events"
     local body code
@@ -402,6 +422,10 @@ send_sample() {
               FROM incidents i JOIN incident_members m ON m.incident_id = i.id
               JOIN alerts a ON a.fingerprint = m.fingerprint
              ORDER BY i.id DESC, m.symptom LIMIT 10' || true
+    say "tickets opened by alertdesk-ticketer"
+    psql -X -h "$RUN" -p "$PG_PORT" -U alertdesk -d alertdesk -P footer=off \
+        -c 'SELECT key, state, priority AS p, queue, sla_policy, response_due_at, title
+              FROM tickets ORDER BY id DESC LIMIT 5' || true
 }
 
 # ------------------------------------------------------------- commands --
@@ -450,6 +474,7 @@ cmd_start() {
     }
     start_ingest
     start_correlator
+    start_ticketer
     write_env
     send_sample
     cat <<EOF
@@ -459,6 +484,7 @@ alertdesk is running.
                   /v2/enqueue, /api/v1/zabbix; GET /healthz, /metrics)
   ingest ZeroMQ   $ZMQ_LISTEN   events published on $PUBLISH
   correlator      http://$CORRELATOR_LISTEN   (GET /healthz, /metrics); rules: deploy/examples/correlation-rules.yml
+  ticketer API    http://$TICKETER_LISTEN   (/api/v1/tickets ..., GET /healthz, /metrics); routing: deploy/examples/ticket-routing.yml
   PostgreSQL      psql "$DATABASE_URL"
   Kafka           ${KAFKA_BOOTSTRAP:-(off)}${KAFKA_BOOTSTRAP:+   topic $TOPIC}
   config, logs    var/alertdesk.yml, var/log/
@@ -478,6 +504,8 @@ EOF
     cat <<EOF
   $CLI_BIN explain --config var/alertdesk.yml <incident id or fingerprint>
   $CLI_BIN silence add --config var/alertdesk.yml --match 'labels.site = ams1' --duration 1h --comment 'maintenance'
+  curl -H "Authorization: Bearer \$ALERTDESK_AGENT_TOKEN" \$ALERTDESK_API_URL/api/v1/tickets
+  ALERTDESK_TOKEN=\$ALERTDESK_AGENT_TOKEN $CLI_BIN ticket list
   ./deploy/quickstart.sh status     ./deploy/quickstart.sh stop
 EOF
 }
@@ -485,6 +513,7 @@ EOF
 cmd_stop() {
     say "stopping"
     local rc=0
+    stop_pid ticketer alertdesk-ticketer 20
     stop_pid correlator alertdesk-correlator 20
     # ingest drains its queue on SIGTERM (ingest.drain_timeout, 10 s).
     stop_pid ingest alertdesk-ingest 20
@@ -522,6 +551,12 @@ cmd_status() {
         printf '  %-20s running  pid %-7s http://%s\n' alertdesk-correlator "$pid" "$CORRELATOR_LISTEN"
     else
         printf '  %-20s stopped\n' alertdesk-correlator
+        rc=3
+    fi
+    if pid=$(pid_alive ticketer alertdesk-ticketer); then
+        printf '  %-20s running  pid %-7s http://%s\n' alertdesk-ticketer "$pid" "$TICKETER_LISTEN"
+    else
+        printf '  %-20s stopped\n' alertdesk-ticketer
         rc=3
     fi
     return "$rc"
