@@ -123,6 +123,33 @@ typedef struct settings {
     int64_t ticketer_max_lag;           /* ticketer.healthz_max_lag: changes behind */
     char *ticketer_pid_file;            /* ticketer.pid_file, "" = none */
     char *ticketer_console_dir;         /* ticketer.console_dir: static files, "" = none */
+
+    char *notifier_stream;        /* notifier.stream: consumer name in consumer_offsets */
+    char *notifier_people;        /* notifier.people: users, teams, schedules, policies */
+    char *notifier_http_listen;   /* notifier.http.listen: /ack, /healthz, /metrics */
+    char *notifier_tickets;       /* notifier.tickets: ticketer publishers */
+    char *notifier_public_url;    /* notifier.public_url: base of ack links in pages */
+    char *notifier_ack_secret;    /* notifier.ack_secret (secret): HMAC key of ack links */
+    int64_t notifier_ack_ttl_ms;  /* notifier.ack_ttl */
+    char *notifier_smtp_url;      /* notifier.smtp.url: smtp://host:port, "" = no mail */
+    char *notifier_smtp_from;     /* notifier.smtp.from */
+    char *notifier_smtp_user;     /* notifier.smtp.user */
+    char *notifier_smtp_password; /* notifier.smtp.password (secret) */
+    bool notifier_smtp_starttls;  /* notifier.smtp.starttls: require STARTTLS */
+    char *notifier_sms_url;       /* notifier.sms.url: HTTP gateway, "" = no SMS */
+    char *notifier_sms_template;  /* notifier.sms.template: request body */
+    char **notifier_allowed_urls; /* notifier.allowed_url_prefixes */
+    size_t nnotifier_allowed_urls;
+    char *notifier_webhook_secret;        /* notifier.webhook_secret (secret): HMAC signature key */
+    int64_t notifier_timeout_ms;          /* notifier.timeout: per request */
+    int64_t notifier_max_attempts;        /* notifier.retry.max_attempts */
+    int64_t notifier_retry_base_ms;       /* notifier.retry.base */
+    int64_t notifier_retry_max_ms;        /* notifier.retry.max */
+    int64_t notifier_rate_per_min;        /* notifier.rate_limit_per_minute: per target */
+    int64_t notifier_circuit_failures;    /* notifier.circuit.failures: opens after this many */
+    int64_t notifier_circuit_cooldown_ms; /* notifier.circuit.cooldown */
+    int64_t notifier_heartbeat_ms;        /* notifier.heartbeat_interval: timers */
+    char *notifier_pid_file;              /* notifier.pid_file */
 } settings_t;
 
 /* Fills s with the defaults, then (path != NULL) the file. On error returns
