@@ -5,11 +5,18 @@
  * per batch; at start the open state is read back into a fresh engine.
  *
  * A batch collects the engine's changes (correlator_batch_add is the emit
- * callback) and the offsets of the events applied. At commit the full state
- * of every alert and incident a change touched is read from the engine
+ * callback) and the offsets of the events applied. At commit the state of
+ * every alert and incident a change touched is read from the engine
  * (corr_engine_foreach_*) and written with binary COPY into temporary stage
- * tables and upserted from there, so that the tables always hold exactly
+ * tables and applied from there, so that the tables always hold exactly
  * what corr_engine_restore_*() needs to continue as if nothing happened.
+ * Writes are deltas, so a batch costs what changed, not the size of the
+ * incidents it touches: incident rows whole; member rows only for the
+ * alerts a change named (joined, cleared, the cause), every member of an
+ * incident merged within the batch made inactive by one UPDATE, those of an
+ * incident forgotten within it deleted; an alert row whole when something
+ * other than repeats changed it, else one UPDATE of count, last_seen,
+ * refreshed_at and severity.
  *
  * Not here: the event loop, the rules, ZeroMQ (correlator.c).
  * A PGconn and a batch belong to the correlator's worker thread.
