@@ -1,7 +1,8 @@
 /*
  * alertdesk - the operator command line: run migrations, send events, follow
- * the events stream, print the configuration reference, hash tokens.
- * Later issues add tickets, rules, silences, on-call and reports here.
+ * the events stream, print the configuration reference, hash tokens, check
+ * and replay rules, silences, and work tickets (over the ticketer's API).
+ * Later issues add on-call and reports here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,8 @@ static const struct {
     {"rules", cli_rules, "check, reload or replay correlation rules (rules check|reload|replay)"},
     {"explain", cli_explain, "why an alert landed where it did, or how an incident formed"},
     {"silence", cli_silence, "add, list or expire silences (silence add|list|expire)"},
+    {"ticket", cli_ticket,
+     "list, show and work tickets through the ticketer's API (ticket list|show|ack|...)"},
 };
 
 static void cli_usage(FILE *out)

@@ -1,6 +1,6 @@
 /*
  * cli - the operator command line `alertdesk`: one file per command group
- * (cli_migrate.c, cli_send.c, cli_tail.c, cli_config.c), dispatched from
+ * (cli_migrate.c, cli_send.c, cli_ticket.c, ...), dispatched from
  * alertdesk.c. Each command returns the process exit status:
  * 0 ok, 1 failure, 2 usage error, 3 temporarily unavailable.
  */
@@ -32,5 +32,6 @@ int cli_token(int argc, char **argv);
 int cli_silence(int argc, char **argv);
 int cli_rules(int argc, char **argv);
 int cli_explain(int argc, char **argv);
+int cli_ticket(int argc, char **argv);
 
 #endif
