@@ -30,7 +30,7 @@
 #include "ticket_state.h"
 #include "ticketer_log.h"
 
-#define TICKET_KEY_MAX 40
+#define TICKET_KEY_MAX  40
 #define TICKET_TEXT_MAX 256
 
 /* The mutable part of a ticket, as locked. Fixed buffers: no ownership. */
@@ -56,8 +56,8 @@ typedef struct {
     char sla_calendar[TICKET_TEXT_MAX];
     int sla_warn_permille;
     int64_t response_target_us, resolution_target_us;
-    int64_t sla_paused_business_us, sla_paused_since_us;     /* 0 = not paused */
-    sla_status_t response_status, resolution_status;         /* as last recorded */
+    int64_t sla_paused_business_us, sla_paused_since_us;      /* 0 = not paused */
+    sla_status_t response_status, resolution_status;          /* as last recorded */
     int64_t response_due_us, resolution_due_us, sla_check_us; /* 0 = NULL */
     int64_t auto_close_us;                                    /* 0 = NULL */
     int note_joined, note_cleared;
@@ -100,8 +100,8 @@ int ticketer_ticket_assign(ticket_t *t, const char *assignee, const char *actor,
 
 /* Logs a comment (kind "commented"). A person's first comment on a new
  * ticket is not a first response; only acknowledging is. */
-void ticketer_ticket_comment(const ticket_t *t, const char *text, const char *actor,
-                             int64_t now_us, ticketer_log_t *log);
+void ticketer_ticket_comment(const ticket_t *t, const char *text, const char *actor, int64_t now_us,
+                             ticketer_log_t *log);
 
 /* Re-evaluates both SLA clocks at now_us: sets statuses, due dates and
  * sla_check_at, and logs sla_warning / sla_breached when a status moves
@@ -111,7 +111,7 @@ void ticketer_ticket_sla_refresh(ticket_t *t, const ticket_routing_t *r, int64_t
 
 /* Adds one change about t to log (the ticket's current key/state/...). */
 void ticketer_ticket_log(const ticket_t *t, ticketer_log_t *log, int64_t now_us, const char *actor,
-                         const char *kind, const char *field, const char *before,
-                         const char *after, const char *comment);
+                         const char *kind, const char *field, const char *before, const char *after,
+                         const char *comment);
 
 #endif

@@ -320,7 +320,8 @@ static const load_case_t load_cases[] = {
      ":4: auth.tokens[0].rol: unknown key (did you mean \"role\"?)", NULL},
     {"token role unknown",
      "auth:\n  tokens:\n    - name: a\n      role: root\n      token: env:ALERTDESK_TEST_TOKEN\n",
-     ":4: auth.tokens[0].role: \"root\" is not one of ingest, viewer, agent, operator, admin", NULL},
+     ":4: auth.tokens[0].role: \"root\" is not one of ingest, viewer, agent, operator, admin",
+     NULL},
     {"token and sha256 both",
      "auth:\n  tokens:\n    - name: a\n      role: ingest\n      token: env:ALERTDESK_TEST_TOKEN\n"
      "      sha256: " TOKEN_OPERATOR_SHA256 "\n",
