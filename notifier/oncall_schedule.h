@@ -46,7 +46,8 @@ typedef int (*oncall_shift_fn)(const oncall_shift_t *shift, void *arg);
 /* Enumerates the shifts of s that overlap [from_us, to_us), clipped to it,
  * consecutive shifts of the same user (and override flag) merged, gaps
  * with nobody included (user NULL). Returns the number of shifts passed to
- * cb, or the callback's non-zero value negated when it stopped the walk. */
+ * cb, or a negative value (the callback's, made negative) when cb stopped
+ * the walk by returning non-zero. */
 int oncall_shifts(const notify_schedule_t *s, int64_t from_us, int64_t to_us, oncall_shift_fn cb,
                   void *arg);
 
