@@ -536,7 +536,7 @@ static int np_restriction(const np_ctx_t *c, const config_node_t *node, const ch
                            ? -1
                            : np_fail(c, s->line, key,
                                      "\"%s\" is not hours (HH:MM-HH:MM, start before end, 24:00 "
-                                     "at most)",
+                                     "at most; a night is two: 22:00-24:00 and 00:00-06:00)",
                                      text);
             }
         }
