@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,4 +501,55 @@ int db_producer_streams(PGconn *conn, const char *table,
     }
     PQclear(res);
     return n;
+}
+
+/* ---- one connection per thread ---- */
+
+static pthread_key_t db_thread_key;
+static pthread_once_t db_thread_once = PTHREAD_ONCE_INIT;
+
+static void db_thread_close(void *p)
+{
+    PQfinish(p);
+}
+
+static void db_thread_key_init(void)
+{
+    if (pthread_key_create(&db_thread_key, db_thread_close) != 0) {
+        abort();
+    }
+}
+
+PGconn *db_thread_conn(const char *url, int64_t connect_timeout_ms)
+{
+    pthread_once(&db_thread_once, db_thread_key_init);
+    PGconn *conn = pthread_getspecific(db_thread_key);
+    if (conn && PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        conn = NULL;
+        pthread_setspecific(db_thread_key, NULL);
+    }
+    if (!conn) {
+        conn = db_connect(url, connect_timeout_ms);
+        /* Timestamps rendered by the server (JSON answers) are in UTC. */
+        if (conn && db_command(conn, "db.timezone", "SET TIME ZONE 'UTC'") != DB_OK) {
+            PQfinish(conn);
+            conn = NULL;
+        }
+        if (!conn) {
+            return NULL;
+        }
+        pthread_setspecific(db_thread_key, conn);
+    }
+    return conn;
+}
+
+void db_thread_conn_reset(void)
+{
+    pthread_once(&db_thread_once, db_thread_key_init);
+    PGconn *conn = pthread_getspecific(db_thread_key);
+    if (conn) {
+        PQfinish(conn);
+        pthread_setspecific(db_thread_key, NULL);
+    }
 }

@@ -32,6 +32,15 @@ PGconn *db_connect(const char *url, int64_t connect_timeout_ms);
 PGconn *db_connect_retry(const char *url, int64_t connect_timeout_ms, int64_t retry_max_ms,
                          volatile sig_atomic_t *stop);
 
+/* The calling thread's own connection (HTTP handler threads): opened on
+ * first use with the session time zone UTC, reopened after it broke, closed
+ * when the thread exits. NULL (logged) when it cannot connect. Borrowed:
+ * never PQfinish it. */
+PGconn *db_thread_conn(const char *url, int64_t connect_timeout_ms);
+/* Closes the calling thread's connection (after a failure that may have
+ * left it in a bad state); the next db_thread_conn() opens a new one. */
+void db_thread_conn_reset(void);
+
 /* SQLSTATE class 08 (connection), 40001/40P01 (serialization, deadlock),
  * 57P0x (shutdown), 57014 (cancelled), 53xxx (resources) and a lost
  * connection are RETRY;

@@ -7,7 +7,6 @@
  * Does not: parse bodies or render tickets (ticketer_api_json.c), change a
  * ticket other than through ticketer_ticket.h (ticketer_api_write.c).
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,23 +15,6 @@
 #include "log.h"
 #include "ticketer_api_internal.h"
 #include "xalloc.h"
-
-/* Each MHD thread's connection; closed by the key's destructor when the
- * thread ends (the HTTP server stops before ticketer_api_destroy). */
-static pthread_key_t api_conn_key;
-static pthread_once_t api_conn_once = PTHREAD_ONCE_INIT;
-
-static void api_conn_close(void *p)
-{
-    PQfinish(p);
-}
-
-static void api_conn_key_init(void)
-{
-    if (pthread_key_create(&api_conn_key, api_conn_close) != 0) {
-        abort();
-    }
-}
 
 PGconn *api_conn(api_ctx_t *c)
 {
@@ -43,41 +25,20 @@ PGconn *api_conn(api_ctx_t *c)
     return conn;
 }
 
+/* Each HTTP thread's own connection (db_thread_conn), remembered for the
+ * request. */
 PGconn *api_conn_try(api_ctx_t *c)
 {
-    if (c->conn) {
-        return c->conn;
-    }
-    PGconn *conn = pthread_getspecific(api_conn_key);
-    if (conn && PQstatus(conn) != CONNECTION_OK) {
-        PQfinish(conn);
-        conn = NULL;
-        pthread_setspecific(api_conn_key, NULL);
-    }
-    if (!conn) {
+    if (!c->conn) {
         const settings_t *s = c->api->cfg.settings;
-        conn = db_connect(s->database_url, s->database_connect_timeout_ms);
-        /* Timestamps in JSON answers are rendered in UTC. */
-        if (conn && db_command(conn, "api.timezone", "SET TIME ZONE 'UTC'") != DB_OK) {
-            PQfinish(conn);
-            conn = NULL;
-        }
-        if (!conn) {
-            return NULL;
-        }
-        pthread_setspecific(api_conn_key, conn);
+        c->conn = db_thread_conn(s->database_url, s->database_connect_timeout_ms);
     }
-    c->conn = conn;
-    return conn;
+    return c->conn;
 }
 
 void api_conn_reset(api_ctx_t *c)
 {
-    PGconn *conn = pthread_getspecific(api_conn_key);
-    if (conn) {
-        PQfinish(conn);
-        pthread_setspecific(api_conn_key, NULL);
-    }
+    db_thread_conn_reset();
     c->conn = NULL;
 }
 
@@ -211,7 +172,6 @@ static void api_handle(http_request_t *req, void *arg)
 
 ticketer_api_t *ticketer_api_new(const ticketer_api_config_t *cfg)
 {
-    pthread_once(&api_conn_once, api_conn_key_init);
     ticketer_api_t *api = xcalloc(1, sizeof *api);
     api->cfg = *cfg;
     static const struct {
