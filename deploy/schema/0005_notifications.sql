@@ -26,6 +26,7 @@ CREATE TABLE escalations (
     started_at   timestamptz NOT NULL,
     stopped_at   timestamptz,
     stop_reason  text,
+    exhausted    boolean NOT NULL DEFAULT false,  -- every pass paged; reminders may remain
     highest_level integer NOT NULL DEFAULT 0,   -- for /metrics and reports
     updated_at   timestamptz NOT NULL DEFAULT now(),
     CHECK ((state = 'stopped') = (stopped_at IS NOT NULL))

@@ -1,0 +1,556 @@
+/*
+ * alertdesk-notifier - pages the right people, once, and keeps paging up
+ * the escalation policy until someone acknowledges: consumes the ticketer's
+ * `tickets` stream (ticket_events), keeps escalations and notifications in
+ * PostgreSQL, delivers over webhook, chat, SMTP and SMS (deliver.h, libcurl
+ * multi) and serves the acknowledge links (/ack/<token>).
+ *
+ * One worker thread owns the tickets consumer (gaps read back from
+ * ticket_events), the delivery engine and its connection. It loops:
+ *   1. apply each ticket change (notifier_escalate.c) inside the batch
+ *      transaction, committed with the consumer offset;
+ *   2. every heartbeat: the escalation timer (levels due, reminders) in a
+ *      transaction of its own, then claim due notifications and start their
+ *      attempts (notifier_send.c);
+ *   3. all the time: drive the attempts in flight and record outcomes.
+ * The HTTP threads answer /ack/... (notifier_ack.c) and write the ticket's
+ * acknowledgement through the ticketer's own code path. Active/standby on
+ * the advisory lock "alertdesk.notifier"; a database failure restarts the
+ * session from the tables, as a restart would.
+ *
+ * Not here: who is on call and when levels fire (notify_*.c, oncall_*.c),
+ * how a message is sent (deliver_*.c).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "daemon.h"
+#include "db.h"
+#include "event.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "stream.h"
+#include "xalloc.h"
+
+#include "notifier_ack.h"
+#include "notifier_escalate.h"
+#include "notifier_send.h"
+#include "notify_people.h"
+#include "ticket_routing.h"
+#include "ticketer_log.h"
+
+#define NOTIFIER_SCHEMA_VERSION 5
+#define NOTIFIER_MAX_STREAMS    64
+#define NOTIFIER_BATCH          500
+#define NOTIFIER_LIMIT          200
+
+typedef struct {
+    char stream[STREAM_NAME_MAX + 1];
+    int64_t seq;
+} notifier_offset_t;
+
+/* People generations stay valid until exit (simple and safe on reload). */
+typedef struct notifier_people_gen {
+    notify_people_t *people;
+    struct notifier_people_gen *older;
+} notifier_people_gen_t;
+
+typedef struct {
+    const settings_t *s;
+    void *zctx;
+    pthread_t thread;
+    bool thread_started;
+    http_server_t *http;
+    notifier_ack_t *ack;
+    ticket_routing_t *routing;
+    atomic_bool stop;
+    _Atomic(notifier_people_gen_t *) people;
+    pthread_mutex_t reload_lock;
+    atomic_bool db_ok, caught_up;
+    atomic_llong open_escalations, lag;
+
+    /* worker only */
+    PGconn *conn, *fetch_conn;
+    stream_consumer_t *consumer;
+    notifier_sender_t *sender;
+    bool in_txn, failed;
+    size_t batch;
+    notifier_offset_t offsets[NOTIFIER_MAX_STREAMS];
+    size_t noffsets;
+    metric_t *m_changes, *m_sessions;
+} notifier_t;
+
+static int64_t notifier_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const notify_people_t *notifier_people(notifier_t *n)
+{
+    return atomic_load(&n->people)->people;
+}
+
+/* notifier_people_load - the people file; "" = nobody (NULL set). */
+static int notifier_people_load(const char *path, notify_people_t **out)
+{
+    *out = NULL;
+    if (!path || !*path) {
+        return 0;
+    }
+    char err[1024];
+    if (notify_people_load(path, out, err, sizeof err) < 0) {
+        log_error("msg=\"bad people file\" error=\"%s\"", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- health and metrics ---- */
+
+static bool notifier_health(void *arg, char *why, size_t whylen)
+{
+    notifier_t *n = arg;
+    if (!atomic_load(&n->db_ok)) {
+        snprintf(why, whylen, "database unreachable or standby");
+        return false;
+    }
+    if (!atomic_load(&n->caught_up)) {
+        snprintf(why, whylen, "catching up");
+        return false;
+    }
+    return true;
+}
+
+static double notifier_gauge_open(void *arg)
+{
+    return (double)atomic_load(&((notifier_t *)arg)->open_escalations);
+}
+
+static double notifier_gauge_lag(void *arg)
+{
+    return (double)atomic_load(&((notifier_t *)arg)->lag);
+}
+
+/* ---- the batch ---- */
+
+static void notifier_fail(notifier_t *n, const char *what)
+{
+    if (!n->failed) {
+        log_error("msg=\"%s failed; restarting the session\"", what);
+    }
+    n->failed = true;
+    atomic_store(&n->db_ok, false);
+}
+
+static int notifier_commit(notifier_t *n)
+{
+    if (!n->in_txn) {
+        return 0;
+    }
+    for (size_t i = 0; i < n->noffsets; i++) {
+        if (db_consumer_offset_save(n->conn, n->s->notifier_stream, n->offsets[i].stream,
+                                    n->offsets[i].seq) != DB_OK) {
+            notifier_fail(n, "offset save");
+            return -1;
+        }
+    }
+    if (db_command(n->conn, "notifier.commit", "COMMIT") != DB_OK) {
+        notifier_fail(n, "commit");
+        return -1;
+    }
+    n->in_txn = false;
+    n->noffsets = 0;
+    n->batch = 0;
+    return 0;
+}
+
+static int notifier_begin(notifier_t *n)
+{
+    if (!n->in_txn) {
+        if (db_command(n->conn, "notifier.begin", "BEGIN") != DB_OK) {
+            notifier_fail(n, "BEGIN");
+            return -1;
+        }
+        n->in_txn = true;
+    }
+    return 0;
+}
+
+static void notifier_offset(notifier_t *n, const char *stream, int64_t seq)
+{
+    for (size_t i = 0; i < n->noffsets; i++) {
+        if (strcmp(n->offsets[i].stream, stream) == 0) {
+            n->offsets[i].seq = seq;
+            return;
+        }
+    }
+    notifier_offset_t *o = &n->offsets[n->noffsets++];
+    snprintf(o->stream, sizeof o->stream, "%s", stream);
+    o->seq = seq;
+}
+
+/* notifier_apply - stream_apply_fn: one ticket change. */
+static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint8_t *payload,
+                          size_t len)
+{
+    notifier_t *n = arg;
+    if (n->failed) {
+        return -1;
+    }
+    ticket_change_t c;
+    char *strings = NULL;
+    if (ticketer_change_decode(payload, len, &c, &strings) < 0) {
+        log_error("msg=\"undecodable ticket change\" stream=%s seq=%" PRId64, stream, seq);
+        n->failed = true;
+        return -1;
+    }
+    if ((n->noffsets == NOTIFIER_MAX_STREAMS && notifier_commit(n) < 0) || notifier_begin(n) < 0) {
+        free(strings);
+        return -1;
+    }
+    c.seq = seq;
+    db_status_t st = notifier_ticket_change(n->conn, &c, notifier_people(n));
+    free(strings);
+    if (st != DB_OK) {
+        notifier_fail(n, "ticket change");
+        return -1;
+    }
+    notifier_offset(n, stream, seq);
+    metric_inc(n->m_changes);
+    if (++n->batch >= NOTIFIER_BATCH) {
+        return notifier_commit(n);
+    }
+    return 0;
+}
+
+/* ---- session ---- */
+
+static void notifier_set_offset(void *arg, const char *stream, int64_t seq)
+{
+    stream_consumer_set_offset(((notifier_t *)arg)->consumer, stream, seq);
+}
+
+typedef struct {
+    notifier_t *n;
+    int rc;
+    long long lag;
+} notifier_streams_t;
+
+static void notifier_catch_up_stream(void *arg, const char *stream, int64_t head)
+{
+    notifier_streams_t *w = arg;
+    (void)head;
+    if (w->rc == 0 && stream_consumer_catch_up(w->n->consumer, stream) < 0) {
+        w->rc = -1;
+    }
+}
+
+static void notifier_lag_stream(void *arg, const char *stream, int64_t head)
+{
+    notifier_streams_t *w = arg;
+    int64_t applied = stream_consumer_offset(w->n->consumer, stream);
+    if (head > applied) {
+        w->lag += head - applied;
+    }
+}
+
+static void notifier_session_end(notifier_t *n)
+{
+    stream_consumer_destroy(&n->consumer);
+    if (n->fetch_conn) {
+        PQfinish(n->fetch_conn);
+        n->fetch_conn = NULL;
+    }
+    if (n->conn) {
+        PQfinish(n->conn);
+        n->conn = NULL;
+    }
+    n->in_txn = false;
+    n->noffsets = 0;
+    n->batch = 0;
+    atomic_store(&n->db_ok, false);
+    atomic_store(&n->caught_up, false);
+}
+
+static int notifier_session_start(notifier_t *n)
+{
+    const settings_t *s = n->s;
+    n->failed = false;
+    n->conn =
+        db_open_active(s->database_url, s->database_connect_timeout_ms, s->database_retry_max_ms,
+                       NOTIFIER_SCHEMA_VERSION, "alertdesk.notifier", &daemon_stopping);
+    if (!n->conn) {
+        return -1;
+    }
+    n->fetch_conn = db_connect(s->database_url, s->database_connect_timeout_ms);
+    if (!n->fetch_conn || notifier_sender_recover(n->sender, n->conn) != DB_OK) {
+        return -1;
+    }
+    n->consumer = stream_consumer_new(n->zctx, s->notifier_tickets, "tickets",
+                                      ticketer_stream_fetch, n->fetch_conn, notifier_apply, n);
+    if (!n->consumer ||
+        db_consumer_offsets_load(n->conn, s->notifier_stream, notifier_set_offset, n) < 0) {
+        return -1;
+    }
+    atomic_store(&n->db_ok, true);
+    notifier_streams_t w = {n, 0, 0};
+    if (db_producer_streams(n->fetch_conn, "ticket_events", notifier_catch_up_stream, &w) < 0 ||
+        w.rc < 0 || n->failed || notifier_commit(n) < 0) {
+        return -1;
+    }
+    metric_inc(n->m_sessions);
+    atomic_store(&n->caught_up, true);
+    log_info("msg=\"caught up; live\" consumer=%s", s->notifier_stream);
+    return 0;
+}
+
+/* notifier_heartbeat - escalations due, then sends due, then the gauges. */
+static void notifier_heartbeat(notifier_t *n)
+{
+    if (notifier_commit(n) < 0) {
+        return;
+    }
+    size_t done = NOTIFIER_LIMIT;
+    for (int round = 0; round < 10 && done == NOTIFIER_LIMIT; round++) {
+        if (notifier_begin(n) < 0) {
+            return;
+        }
+        if (notifier_escalations_run(n->conn, notifier_people(n), event_now_us(), NOTIFIER_LIMIT,
+                                     &done) != DB_OK) {
+            notifier_fail(n, "escalations");
+            return;
+        }
+        if (notifier_commit(n) < 0) {
+            return;
+        }
+    }
+    size_t claimed = 0;
+    if (notifier_sender_run(n->sender, n->conn, event_now_us(), NOTIFIER_LIMIT, &claimed) !=
+        DB_OK) {
+        notifier_fail(n, "sending");
+        return;
+    }
+    PGresult *res = NULL;
+    notifier_streams_t w = {n, 0, 0};
+    if (db_exec(n->conn, "notifier.open",
+                "SELECT count(*) FROM escalations WHERE state <> 'stopped'", 0, NULL,
+                &res) != DB_OK ||
+        db_producer_streams(n->conn, "ticket_events", notifier_lag_stream, &w) < 0) {
+        if (res) {
+            PQclear(res);
+        }
+        notifier_fail(n, "heartbeat");
+        return;
+    }
+    atomic_store(&n->open_escalations, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    atomic_store(&n->lag, w.lag);
+    PQclear(res);
+}
+
+static void notifier_live(notifier_t *n)
+{
+    int64_t every = n->s->notifier_heartbeat_ms * 1000;
+    int64_t next = notifier_mono_us();
+    while (!atomic_load(&n->stop) && !n->failed) {
+        if (stream_consumer_poll(n->consumer, 20) < 0) {
+            notifier_fail(n, "tickets consumer");
+            break;
+        }
+        if (n->in_txn && notifier_commit(n) < 0) {
+            break;
+        }
+        if (notifier_sender_poll(n->sender, n->conn, 20) < 0) {
+            notifier_fail(n, "recording an outcome");
+            break;
+        }
+        int64_t now = notifier_mono_us();
+        if (now >= next) {
+            notifier_heartbeat(n);
+            next = now + every;
+        }
+    }
+    if (!n->failed) {
+        notifier_commit(n);
+    }
+}
+
+static void *notifier_main(void *arg)
+{
+    notifier_t *n = arg;
+    int64_t backoff_ms = 100;
+    while (!atomic_load(&n->stop)) {
+        if (notifier_session_start(n) == 0) {
+            backoff_ms = 100;
+            notifier_live(n);
+        }
+        notifier_session_end(n);
+        if (atomic_load(&n->stop)) {
+            break;
+        }
+        log_warn("msg=\"session ended; resuming from the database\" delay_ms=%" PRId64, backoff_ms);
+        for (int64_t w = 0; w < backoff_ms && !atomic_load(&n->stop); w += 20) {
+            usleep(20 * 1000);
+        }
+        backoff_ms = backoff_ms * 2 > n->s->database_retry_max_ms ? n->s->database_retry_max_ms
+                                                                  : backoff_ms * 2;
+    }
+    return NULL;
+}
+
+/* ---- daemon callbacks ---- */
+
+static void notifier_pid_file(const settings_t *s, bool write)
+{
+    if (!*s->notifier_pid_file) {
+        return;
+    }
+    if (!write) {
+        unlink(s->notifier_pid_file);
+        return;
+    }
+    FILE *f = fopen(s->notifier_pid_file, "w");
+    if (f) {
+        fprintf(f, "%ld\n", (long)getpid());
+        fclose(f);
+    }
+}
+
+static int notifier_start(const settings_t *s, void **state)
+{
+    notifier_t *n = xcalloc(1, sizeof *n);
+    *state = n;
+    n->s = s;
+    pthread_mutex_init(&n->reload_lock, NULL);
+    notify_people_t *people = NULL;
+    if (notifier_people_load(s->notifier_people, &people) < 0) {
+        return -1;
+    }
+    notifier_people_gen_t *gen = xcalloc(1, sizeof *gen);
+    gen->people = people;
+    atomic_store(&n->people, gen);
+    if (!people) {
+        log_warn("msg=\"no people file (notifier.people): nobody will be paged\"");
+    }
+    /* The ticketer's routing: the SLA calendars an acknowledgement stops. */
+    char err[1024];
+    if (*s->ticketer_routing) {
+        if (ticket_routing_load(s->ticketer_routing, &n->routing, err, sizeof err) < 0) {
+            log_error("msg=\"bad routing file\" error=\"%s\"", err);
+            return -1;
+        }
+    } else {
+        n->routing = ticket_routing_default();
+    }
+    if (!*s->notifier_ack_secret) {
+        log_warn("msg=\"notifier.ack_secret is empty: pages carry no acknowledge link\"");
+    }
+    n->m_changes = metrics_counter("alertdesk_notifier_ticket_changes_applied_total",
+                                   "Ticket changes applied", NULL);
+    n->m_sessions = metrics_counter("alertdesk_notifier_sessions_total",
+                                    "Times the worker (re)started from PostgreSQL", NULL);
+    metrics_gauge_fn("alertdesk_notifier_open_escalations", "Escalations not stopped", NULL,
+                     notifier_gauge_open, n);
+    metrics_gauge_fn("alertdesk_notifier_stream_lag_changes",
+                     "Ticket changes committed but not applied yet", NULL, notifier_gauge_lag, n);
+    n->sender = notifier_sender_new(s);
+    n->zctx = zmq_ctx_new();
+    n->ack = notifier_ack_new(s, n->routing);
+    size_t nroutes = 0;
+    const http_route_t *routes = notifier_ack_routes(n->ack, &nroutes);
+    http_server_config_t hc = {
+        .listen = s->notifier_http_listen,
+        .routes = routes,
+        .nroutes = nroutes,
+        .threads = 2,
+        .healthy = notifier_health,
+        .health_arg = n,
+    };
+    n->http = http_server_start(&hc);
+    if (!n->http) {
+        return -1;
+    }
+    notifier_pid_file(s, true);
+    if (pthread_create(&n->thread, NULL, notifier_main, n) != 0) {
+        log_fatal("msg=\"cannot start the notifier thread\"");
+    }
+    n->thread_started = true;
+    log_info("msg=listening http=%s tickets=%s people=%s", s->notifier_http_listen,
+             s->notifier_tickets, *s->notifier_people ? s->notifier_people : "(none)");
+    return 0;
+}
+
+static int notifier_reload(void *state, const settings_t *fresh)
+{
+    notifier_t *n = state;
+    notify_people_t *people = NULL;
+    if (notifier_people_load(fresh->notifier_people, &people) < 0) {
+        log_error("msg=\"people reload refused, keeping the current file\" file=%s",
+                  fresh->notifier_people);
+        return 0;
+    }
+    pthread_mutex_lock(&n->reload_lock);
+    notifier_people_gen_t *gen = xcalloc(1, sizeof *gen);
+    gen->people = people;
+    gen->older = atomic_load(&n->people);
+    atomic_store(&n->people, gen);
+    pthread_mutex_unlock(&n->reload_lock);
+    log_info("msg=\"people reloaded\" file=%s users=%zu policies=%zu", fresh->notifier_people,
+             people ? people->nusers : 0, people ? people->npolicies : 0);
+    return 0;
+}
+
+static void notifier_stop(void *state)
+{
+    notifier_t *n = state;
+    if (!n) {
+        return;
+    }
+    atomic_store(&n->stop, true);
+    if (n->thread_started) {
+        pthread_join(n->thread, NULL);
+    }
+    http_server_stop(&n->http);
+    notifier_ack_destroy(&n->ack);
+    notifier_sender_destroy(&n->sender);
+    if (n->zctx) {
+        zmq_ctx_term(n->zctx);
+    }
+    notifier_pid_file(n->s, false);
+    for (notifier_people_gen_t *g = atomic_load(&n->people), *older; g; g = older) {
+        older = g->older;
+        notify_people_destroy(&g->people);
+        free(g);
+    }
+    ticket_routing_destroy(&n->routing);
+    pthread_mutex_destroy(&n->reload_lock);
+    free(n);
+}
+
+int main(int argc, char **argv)
+{
+    static const daemon_spec_t spec = {
+        .name = "alertdesk-notifier",
+        .component = "notifier",
+        .description =
+            "Consumes the ticketer's `tickets` stream and pages whoever is on call, level by\n"
+            "level of the ticket's escalation policy, until someone acknowledges; delivers\n"
+            "webhooks, chat messages, e-mail (SMTP) and SMS with retries, and serves the\n"
+            "acknowledge links (/ack/<token>). SIGHUP reloads notifier.people.",
+        .tick_ms = 1000,
+        .start = notifier_start,
+        .reload = notifier_reload,
+        .stop = notifier_stop,
+    };
+    return daemon_main(&spec, argc, argv);
+}
