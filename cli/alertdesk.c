@@ -32,6 +32,7 @@ static const struct {
     {"silence", cli_silence, "add, list or expire silences (silence add|list|expire)"},
     {"ticket", cli_ticket,
      "list, show and work tickets through the ticketer's API (ticket list|show|ack|...)"},
+    {"oncall", cli_oncall, "who is on call, from the people file (oncall who|show --team T)"},
 };
 
 static void cli_usage(FILE *out)

@@ -33,5 +33,6 @@ int cli_silence(int argc, char **argv);
 int cli_rules(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_ticket(int argc, char **argv);
+int cli_oncall(int argc, char **argv);
 
 #endif
