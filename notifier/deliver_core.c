@@ -214,8 +214,12 @@ void deliver_submit(deliver_t *d, const deliver_msg_t *m, deliver_done_fn done, 
     const char *target = m->target ? m->target : "";
     const char *name = deliver_channel_name(m->channel);
     if (!name) {
-        a->channel = DELIVER_WEBHOOK; /* for the counters only */
-        deliver_refuse(d, a, DELIVER_REFUSE_INVALID, DELIVER_FATAL, 0, "unknown channel");
+        /* No sends_total{channel} to count it in: only the refusal. */
+        metric_inc(d->m_refusals[DELIVER_REFUSE_INVALID]);
+        log_warn("msg=\"send refused\" id=%lld channel=%d reason=invalid result=FATAL",
+                 (long long)m->id, (int)m->channel);
+        done(arg, m->id, DELIVER_FATAL, 0, 0, "unknown channel");
+        deliver_attempt_free(a);
         return;
     }
     if (m->attempt > 1) {
