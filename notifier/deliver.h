@@ -74,7 +74,7 @@ typedef struct deliver deliver_t;
  * deliver_submit(); deliver copies what it keeps. NULL strings are empty. */
 typedef struct {
     int64_t id;                  /* the notifications row id, handed back to done() */
-    deliver_channel_t channel;   /* */
+    deliver_channel_t channel;   /* webhook, chat, email or sms */
     int attempt;                 /* 1 = first attempt; > 1 counts as a retry in metrics */
     const char *target;          /* URL (webhook, chat), e-mail address, phone number (SMS) */
     const char *idempotency_key; /* Idempotency-Key header; Message-ID basis */
