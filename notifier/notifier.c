@@ -426,7 +426,10 @@ static void notifier_pid_file(const settings_t *s, bool write)
     }
 }
 
-static int notifier_start(const settings_t *s, void **state)
+static void notifier_stop(void *state);
+
+/* notifier_start_parts - everything start does; on failure the caller undoes it. */
+static int notifier_start_parts(const settings_t *s, void **state)
 {
     notifier_t *n = xcalloc(1, sizeof *n);
     *state = n;
@@ -487,6 +490,17 @@ static int notifier_start(const settings_t *s, void **state)
     n->thread_started = true;
     log_info("msg=listening http=%s tickets=%s people=%s", s->notifier_http_listen,
              s->notifier_tickets, *s->notifier_people ? s->notifier_people : "(none)");
+    return 0;
+}
+
+/* notifier_start - start, or undo what was made when a part failed. */
+static int notifier_start(const settings_t *s, void **state)
+{
+    if (notifier_start_parts(s, state) < 0) {
+        notifier_stop(*state);
+        *state = NULL;
+        return -1;
+    }
     return 0;
 }
 

@@ -32,7 +32,7 @@
  *   escalation_policies:
  *     - name: noc-p1                # required
  *       levels:                     # required, at least one
- *         - delay: 5m               # to acknowledge before the next level, 1m..24h [30m]
+ *         - delay: 5m               # to acknowledge before the next level, 1s..24h [30m]
  *           targets: ["schedule:noc-primary"]  # user:NAME | schedule:NAME | team:NAME, required
  *       repeat: 2                   # extra passes over the levels, 0..9 [0]
  *       ack_reminder: 30m           # remind the acknowledger while unresolved, 1m..7d [never]
@@ -936,7 +936,7 @@ static int np_levels(const np_ctx_t *c, const notify_people_t *p, const config_n
         lvl->line = item->line;
         lvl->delay_us = NP_DEF_DELAY;
         if ((v = config_node_get(item, "delay")) &&
-            np_duration(c, v, np_key(key, sizeof key, ipath, "delay"), NP_MIN, NP_DAY, "1m to 24h",
+            np_duration(c, v, np_key(key, sizeof key, ipath, "delay"), NP_S, NP_DAY, "1s to 24h",
                         &lvl->delay_us) != 0) {
             return -1;
         }

@@ -478,7 +478,10 @@ static void ticketer_pid_file(const settings_t *s, bool write)
 }
 
 /* ticketer_start - routing (a bad file is fatal), API, then the worker. */
-static int ticketer_start(const settings_t *s, void **state)
+static void ticketer_stop(void *state);
+
+/* ticketer_start_parts - everything start does; on failure the caller undoes it. */
+static int ticketer_start_parts(const settings_t *s, void **state)
 {
     ticketer_t *t = xcalloc(1, sizeof *t);
     *state = t;
@@ -529,6 +532,17 @@ static int ticketer_start(const settings_t *s, void **state)
 
 /* ticketer_reload - SIGHUP: a new routing generation; a bad file keeps the
  * one in force. Tickets keep the SLA targets they were opened with. */
+/* ticketer_start - start, or undo what was made when a part failed. */
+static int ticketer_start(const settings_t *s, void **state)
+{
+    if (ticketer_start_parts(s, state) < 0) {
+        ticketer_stop(*state);
+        *state = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 static int ticketer_reload(void *state, const settings_t *fresh)
 {
     ticketer_t *t = state;
