@@ -33,6 +33,7 @@ static const struct {
     {"ticket", cli_ticket,
      "list, show and work tickets through the ticketer's API (ticket list|show|ack|...)"},
     {"oncall", cli_oncall, "who is on call, from the people file (oncall who|show --team T)"},
+    {"report", cli_report, "MTTA, MTTR, SLA met %, backlog, noise funnel (tables or --csv)"},
 };
 
 static void cli_usage(FILE *out)

@@ -30,21 +30,6 @@ typedef struct {
     bool json;
 } cli_ticket_opts_t;
 
-typedef struct {
-    char *data;
-    size_t len;
-} cli_buf_t;
-
-static size_t cli_ticket_write(char *p, size_t size, size_t n, void *arg)
-{
-    cli_buf_t *b = arg;
-    b->data = xrealloc(b->data, b->len + size * n + 1);
-    memcpy(b->data + b->len, p, size * n);
-    b->len += size * n;
-    b->data[b->len] = '\0';
-    return size * n;
-}
-
 static void cli_ticket_usage(FILE *out)
 {
     fprintf(out,
@@ -66,55 +51,16 @@ static void cli_ticket_usage(FILE *out)
             "2 usage, 3 API unreachable or unavailable.\n");
 }
 
-/* cli_ticket_call - one request; *status is the HTTP status (0 when the API
- * could not be reached) and *out the body (caller owns it; free). */
+/* cli_ticket_call - one request to the API (cli_api_call). */
 static void cli_ticket_call(const cli_ticket_opts_t *o, const char *method, const char *path,
                             const char *body, long *status, char **out)
 {
-    cli_buf_t b = {xstrdup(""), 0};
-    CURL *curl = curl_easy_init();
-    char *url = xasprintf("%s%s", o->api, path);
-    char *auth = o->token ? xasprintf("Authorization: Bearer %s", o->token) : NULL;
-    struct curl_slist *h = NULL;
-    if (auth) {
-        h = curl_slist_append(h, auth);
-    }
-    if (body) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cli_ticket_write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    *status = 0;
-    CURLcode rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-    } else {
-        free(b.data);
-        b.data = xasprintf("{\"error\":\"cannot reach %s: %s\"}", o->api, curl_easy_strerror(rc));
-    }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(curl);
-    free(auth);
-    free(url);
-    *out = b.data;
+    cli_api_call(o->api, o->token, method, path, body, status, out);
 }
 
-/* cli_ticket_fail - prints the API's error for a failed call; returns the
- * exit status. */
 static int cli_ticket_fail(const char *what, long status, const char *body)
 {
-    json_t *o = json_loads(body, 0, NULL);
-    const char *err = o ? json_string_value(json_object_get(o, "error")) : NULL;
-    fprintf(stderr, "alertdesk ticket %s: %s%s%ld)\n", what, err ? err : body,
-            status ? " (HTTP " : " (", status);
-    json_decref(o);
-    return status == 0 || status >= 500 ? 3 : 1;
+    return cli_api_fail("ticket", what, status, body);
 }
 
 static void cli_ticket_cell(const char *s, int width)
@@ -310,18 +256,6 @@ static int cli_ticket_change(const cli_ticket_opts_t *o, const char *action, con
     return rc;
 }
 
-/* cli_ticket_query_add - appends &name=escaped(value) to *q. */
-static void cli_ticket_query_add(char **q, const char *name, const char *value)
-{
-    CURL *curl = curl_easy_init();
-    char *esc = curl_easy_escape(curl, value, 0);
-    char *next = xasprintf("%s%s%s=%s", *q, **q ? "&" : "", name, esc);
-    curl_free(esc);
-    curl_easy_cleanup(curl);
-    free(*q);
-    *q = next;
-}
-
 int cli_ticket(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -366,31 +300,31 @@ int cli_ticket(int argc, char **argv)
             o.json = true;
             break;
         case 's':
-            cli_ticket_query_add(&query, "state", optarg);
+            cli_api_query_add(&query, "state", optarg);
             break;
         case 'q':
-            cli_ticket_query_add(&query, "queue", optarg);
+            cli_api_query_add(&query, "queue", optarg);
             break;
         case 'p':
-            cli_ticket_query_add(&query, "priority", optarg);
+            cli_api_query_add(&query, "priority", optarg);
             break;
         case 'A':
-            cli_ticket_query_add(&query, "assignee", optarg);
+            cli_api_query_add(&query, "assignee", optarg);
             break;
         case 'l':
-            cli_ticket_query_add(&query, "label", optarg);
+            cli_api_query_add(&query, "label", optarg);
             break;
         case 'x':
-            cli_ticket_query_add(&query, "text", optarg);
+            cli_api_query_add(&query, "text", optarg);
             break;
         case 'b':
-            cli_ticket_query_add(&query, "breached", "true");
+            cli_api_query_add(&query, "breached", "true");
             break;
         case 'S':
-            cli_ticket_query_add(&query, "sort", optarg);
+            cli_api_query_add(&query, "sort", optarg);
             break;
         case 'L':
-            cli_ticket_query_add(&query, "limit", optarg);
+            cli_api_query_add(&query, "limit", optarg);
             break;
         case 'c':
             comment = optarg;

@@ -149,4 +149,14 @@ it_assert_eq t "$out" "but may read it"
 it_assert_eq 0 "$(it_psql "SELECT count(*) FROM ticket_events WHERE actor = 'mallory'")" "nothing was changed"
 it_psql "DROP ROLE it_daemon" >/dev/null
 
+# ---- the report, as the CLI prints it for spreadsheets ----
+"$BIN/cli/alertdesk" report --api "$TICK_URL" --token "$TOK_VIEWER" --csv >"$IT_TMP/report.csv" ||
+    it_fail "alertdesk report failed: $(cat "$IT_TMP/report.csv")"
+it_assert_match $'funnel,tickets,1\n' "$(cat "$IT_TMP/report.csv")"$'\n' "the funnel ends in the one ticket"
+it_assert_match $'funnel,incidents,2\n' "$(cat "$IT_TMP/report.csv")"$'\n' "from two incidents (one info)"
+it_assert_match $'sla.response.breached,1\n' "$(cat "$IT_TMP/report.csv")"$'\n' "the breach is counted"
+code=0
+"$BIN/cli/alertdesk" report --api "$TICK_URL" --token wrong-token-0123456789 >/dev/null 2>&1 || code=$?
+it_assert_eq 1 "$code" "a refused token exits 1"
+
 it_pass "one ticket per incident, coalesced notes, SLA events, resolve/reopen, replay-safe, append-only"
