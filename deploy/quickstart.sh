@@ -17,13 +17,16 @@
 #   alertdesk.alerts) unless KAFKA_BROKERS is set, applies the schema
 #   migrations, starts alertdesk-ingest, alertdesk-correlator (rules in
 #   deploy/examples/correlation-rules.yml) and alertdesk-ticketer (routing in
-#   deploy/examples/ticket-routing.yml), sends sample alerts, shows the
-#   stored rows, the incident they formed and its ticket, and writes
-#   var/quickstart.env.
+#   deploy/examples/ticket-routing.yml) and alertdesk-notifier (people in
+#   var/people.yml: the example teams, each contact a webhook into a local
+#   page sink, build/tests/tools/http_receiver on 127.0.0.1:9479, which
+#   records every page in var/log/pages.jsonl), sends sample alerts, shows
+#   the stored rows, the incident they formed, its ticket and the page it
+#   sent, and writes var/quickstart.env.
 #   Re-running it is safe: nothing is re-initialised or re-generated, and
 #   nothing already running is restarted.
-# stop:   stops the ticketer, the correlator, ingest, the broker and PostgreSQL,
-#         in that order.
+# stop:   stops the notifier, the page sink, the ticketer, the correlator, ingest,
+#         the broker and PostgreSQL, in that order.
 # status: shows each component and its pid; exits 3 if any is not running.
 set -euo pipefail
 
@@ -49,6 +52,11 @@ RULES=$ROOT/deploy/examples/correlation-rules.yml
 TICKETER_BIN=$BUILD/ticketer/alertdesk-ticketer
 TICKETER_LISTEN=127.0.0.1:9472
 ROUTING=$ROOT/deploy/examples/ticket-routing.yml
+NOTIFIER_BIN=$BUILD/notifier/alertdesk-notifier
+NOTIFIER_LISTEN=127.0.0.1:9473
+SINK_BIN=$BUILD/tests/tools/http_receiver
+SINK_PORT=9479
+PEOPLE=$VAR/people.yml
 CLI_BIN=$BUILD/cli/alertdesk
 HTTP_LISTEN=127.0.0.1:9470
 ZMQ_LISTEN=tcp://127.0.0.1:9480
@@ -278,6 +286,7 @@ write_config() {
     INGEST_TOKEN=$(secret ingest.token 24)
     ADMIN_TOKEN=$(secret admin.token 24)
     AGENT_TOKEN=$(secret agent.token 24)
+    ACK_SECRET=$(secret ack.secret 24)
     ROUTING_KEY=$(secret routing.key 16) # 32 hex characters, like PagerDuty's keys
     local new=$CONFIG.new topics="[]"
     if [[ -n "$KAFKA_BOOTSTRAP" ]]; then
@@ -314,6 +323,14 @@ ticketer:
   http:
     listen: "$TICKETER_LISTEN"
   pid_file: "$RUN/alertdesk-ticketer.pid"
+notifier:
+  people: "$PEOPLE"
+  http:
+    listen: "$NOTIFIER_LISTEN"
+  public_url: "http://$NOTIFIER_LISTEN"
+  ack_secret: "$ACK_SECRET"
+  allowed_url_prefixes: ["http://127.0.0.1:$SINK_PORT/"]
+  pid_file: "$RUN/alertdesk-notifier.pid"
 auth:
   tokens:
     - {name: quickstart-ingest, role: ingest, token: "$INGEST_TOKEN"}
@@ -396,6 +413,36 @@ start_ticketer() {
     start_daemon ticketer alertdesk-ticketer "$TICKETER_BIN" "http://$TICKETER_LISTEN/healthz"
 }
 
+# write_people - the example people file with every contact replaced by a
+# webhook into the local page sink (one path per user), so pages can be seen
+# without mail or SMS servers.
+write_people() {
+    local new=$PEOPLE.new
+    awk -v sink="http://127.0.0.1:$SINK_PORT" '
+        /^  - name: / { user = $3 }
+        /^    contacts:/ { print; print "      - {type: webhook, address: \"" sink "/" user "\"}"; skip = 1; next }
+        skip && /^      - / { next }
+        { skip = 0; print }' "$ROOT/deploy/examples/people.yml" >"$new"
+    if [[ -f "$PEOPLE" ]] && cmp -s "$new" "$PEOPLE"; then
+        rm -f "$new"
+    else
+        mv "$new" "$PEOPLE"
+    fi
+}
+
+start_notifier() {
+    local pid
+    if pid=$(pid_alive page_sink http_receiver); then
+        say "page sink already running (pid $pid)"
+    else
+        [[ -x "$SINK_BIN" ]] || die "no $SINK_BIN after the build"
+        say "starting the page sink on 127.0.0.1:$SINK_PORT (var/log/pages.jsonl)"
+        start_bg page_sink "$SINK_BIN" --port "$SINK_PORT" --log "$LOG/pages.jsonl" \
+            /alice=200 /bob=200 /carol=200 /dave=200 /erin=200
+    fi
+    start_daemon notifier alertdesk-notifier "$NOTIFIER_BIN" "http://$NOTIFIER_LISTEN/healthz"
+}
+
 send_sample() {
     say "sending a sample alert to POST /api/v1/events"
     local body code
@@ -426,6 +473,11 @@ send_sample() {
     psql -X -h "$RUN" -p "$PG_PORT" -U alertdesk -d alertdesk -P footer=off \
         -c 'SELECT key, state, priority AS p, queue, sla_policy, response_due_at, title
               FROM tickets ORDER BY id DESC LIMIT 5' || true
+    sleep 2
+    say "pages sent by alertdesk-notifier (var/log/pages.jsonl has their bodies)"
+    psql -X -h "$RUN" -p "$PG_PORT" -U alertdesk -d alertdesk -P footer=off \
+        -c 'SELECT ticket_key, kind, level, user_name, channel, target, state, attempts
+              FROM notifications ORDER BY id DESC LIMIT 5' || true
 }
 
 # ------------------------------------------------------------- commands --
@@ -444,7 +496,7 @@ build() {
     fi
     # Only what the quickstart runs (daemons, CLI, broker): a unit test being
     # written must not stop it. Targets are the ones this tree has so far.
-    local wanted=" alertdesk-ingest alertdesk-correlator alertdesk-ticketer alertdesk-notifier alertdesk kafka_broker "
+    local wanted=" alertdesk-ingest alertdesk-correlator alertdesk-ticketer alertdesk-notifier alertdesk kafka_broker http_receiver "
     local targets=() t
     while read -r t; do
         if [[ "$wanted" == *" $t "* ]]; then
@@ -475,6 +527,8 @@ cmd_start() {
     start_ingest
     start_correlator
     start_ticketer
+    write_people
+    start_notifier
     write_env
     send_sample
     cat <<EOF
@@ -485,6 +539,8 @@ alertdesk is running.
   ingest ZeroMQ   $ZMQ_LISTEN   events published on $PUBLISH
   correlator      http://$CORRELATOR_LISTEN   (GET /healthz, /metrics); rules: deploy/examples/correlation-rules.yml
   ticketer API    http://$TICKETER_LISTEN   (/api/v1/tickets ..., GET /healthz, /metrics); routing: deploy/examples/ticket-routing.yml
+  notifier        http://$NOTIFIER_LISTEN   (/ack/<token>, GET /healthz, /metrics); people: var/people.yml
+  page sink       http://127.0.0.1:$SINK_PORT   every page as a JSON line in var/log/pages.jsonl
   PostgreSQL      psql "$DATABASE_URL"
   Kafka           ${KAFKA_BOOTSTRAP:-(off)}${KAFKA_BOOTSTRAP:+   topic $TOPIC}
   config, logs    var/alertdesk.yml, var/log/
@@ -506,6 +562,9 @@ EOF
   $CLI_BIN silence add --config var/alertdesk.yml --match 'labels.site = ams1' --duration 1h --comment 'maintenance'
   curl -H "Authorization: Bearer \$ALERTDESK_AGENT_TOKEN" \$ALERTDESK_API_URL/api/v1/tickets
   ALERTDESK_TOKEN=\$ALERTDESK_AGENT_TOKEN $CLI_BIN ticket list
+  ALERTDESK_TOKEN=\$ALERTDESK_AGENT_TOKEN $CLI_BIN report
+  $CLI_BIN oncall who --config var/alertdesk.yml --team noc
+  tail -n 1 var/log/pages.jsonl      (a page; its ack_url acknowledges with a POST)
   ./deploy/quickstart.sh status     ./deploy/quickstart.sh stop
 EOF
 }
@@ -513,6 +572,8 @@ EOF
 cmd_stop() {
     say "stopping"
     local rc=0
+    stop_pid notifier alertdesk-notifier 20
+    stop_pid page_sink http_receiver 5
     stop_pid ticketer alertdesk-ticketer 20
     stop_pid correlator alertdesk-correlator 20
     # ingest drains its queue on SIGTERM (ingest.drain_timeout, 10 s).
@@ -557,6 +618,18 @@ cmd_status() {
         printf '  %-20s running  pid %-7s http://%s\n' alertdesk-ticketer "$pid" "$TICKETER_LISTEN"
     else
         printf '  %-20s stopped\n' alertdesk-ticketer
+        rc=3
+    fi
+    if pid=$(pid_alive notifier alertdesk-notifier); then
+        printf '  %-20s running  pid %-7s http://%s\n' alertdesk-notifier "$pid" "$NOTIFIER_LISTEN"
+    else
+        printf '  %-20s stopped\n' alertdesk-notifier
+        rc=3
+    fi
+    if pid=$(pid_alive page_sink http_receiver); then
+        printf '  %-20s running  pid %-7s http://127.0.0.1:%s\n' page-sink "$pid" "$SINK_PORT"
+    else
+        printf '  %-20s stopped\n' page-sink
         rc=3
     fi
     return "$rc"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #include "notifier_escalate.h"
@@ -371,10 +372,14 @@ static db_status_t notifier_escalate_one(PGconn *conn, const notify_people_t *pe
                      row.st.started_us, step.loop, step.level);
             for (size_t i = 0; st == DB_OK && i < step.users.n; i++) {
                 st = notifier_queue(conn, "page", base, ticket_id, tkey, step.users.users[i],
-                                    step.level, subject, body, now_us);
+                                    step.level + 1, subject, body, now_us);
             }
+            char lbl[32];
+            snprintf(lbl, sizeof lbl, "level=\"%d\"", step.level + 1);
+            metric_inc(metrics_counter("alertdesk_notifier_escalation_levels_paged_total",
+                                       "Escalation levels paged (1 = the first level)", lbl));
             log_info("msg=\"escalation level paged\" ticket=%s level=%d loop=%d users=%zu", tkey,
-                     step.level, step.loop, step.users.n);
+                     step.level + 1, step.loop, step.users.n);
         } else if (a == NOTIFY_ESC_REMIND) {
             const notify_user_t *u = notify_people_user(people, row.acked_by);
             snprintf(base, sizeof base, "remind:%" PRId64 ":%" PRId64 ":%" PRId64, ticket_id,
@@ -388,7 +393,7 @@ static db_status_t notifier_escalate_one(PGconn *conn, const notify_people_t *pe
             }
         } else if (a == NOTIFY_ESC_NOBODY) {
             log_warn("msg=\"escalation level resolved to nobody\" ticket=%s level=%d policy=%s",
-                     tkey, step.level, pol->name);
+                     tkey, step.level + 1, pol->name);
         }
         notify_esc_step_clear(&step);
     }

@@ -42,7 +42,7 @@ CREATE TABLE notifications (
     channel         text NOT NULL CHECK (channel IN ('webhook', 'chat', 'email', 'sms')),
     target          text NOT NULL CHECK (target <> ''),   -- URL, e-mail address or phone
     user_name       text NOT NULL DEFAULT '',
-    level           integer NOT NULL DEFAULT 0,
+    level           integer NOT NULL DEFAULT 0,     -- escalation level paged, 1 = first; 0 = mail
     subject         text NOT NULL DEFAULT '',
     body            text NOT NULL DEFAULT '',
     state           text NOT NULL DEFAULT 'pending'
