@@ -449,7 +449,7 @@ send_sample() {
     body=$(mktemp)
     code=$(curl -sS -o "$body" -w '%{http_code}' --max-time 10 \
         -H "Authorization: Bearer $INGEST_TOKEN" -H 'Content-Type: application/json' \
-        --data '{"resource":"core-sw1","check":"ifDown","severity":"critical","labels":{"site":"ams1"},"summary":"Quickstart sample"}' \
+        --data '{"resource":"core-sw1","check":"ifDown","severity":"critical","labels":{"site":"ams1","team":"noc"},"summary":"Quickstart sample"}' \
         "http://$HTTP_LISTEN/api/v1/events") || code="none"
     echo "   HTTP $code $(head -c 300 "$body")"
     rm -f "$body"
@@ -460,7 +460,7 @@ send_sample() {
     # The same storm as in docs/CORRELATION_RULES.md: the switch and a host
     # behind it. The host's alert joins the switch's incident as a symptom.
     curl -sS -o /dev/null --max-time 10 -H "Authorization: Bearer $INGEST_TOKEN" \
-        --data '[{"resource":"host-a","check":"ifDown","severity":"major","labels":{"site":"ams1"},"summary":"Quickstart sample: host behind core-sw1"}]' \
+        --data '[{"resource":"host-a","check":"ifDown","severity":"major","labels":{"site":"ams1","team":"noc"},"summary":"Quickstart sample: host behind core-sw1"}]' \
         "http://$HTTP_LISTEN/api/v1/events" || true
     sleep 2
     say "incidents formed by alertdesk-correlator"
