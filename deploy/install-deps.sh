@@ -24,6 +24,8 @@ PACKAGES=(
     postgresql postgresql-contrib
     kcat clang libclang-rt-14-dev clang-format curl openssl jq
     prometheus-alertmanager
+    # runs the Zabbix media type's JavaScript in test_clients_tools.sh
+    nodejs
     procps iproute2 util-linux tzdata
     gnuplot-nox
 )
