@@ -1,7 +1,8 @@
 /*
  * http_server - libmicrohttpd wrapper: routing (exact and prefix routes),
  * bounded bodies, query arguments, extra response headers, suspend and
- * resume for answers after commit, /healthz and /metrics. See http_server.h.
+ * resume for answers after commit, streamed answers (server-sent events),
+ * /healthz and /metrics. See http_server.h.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -18,8 +19,31 @@
 #include "metrics.h"
 #include "xalloc.h"
 
+/* A streamed answer. Two references: the producer's (http_stream_release)
+ * and the connection's (dropped by MHD's free callback when the response
+ * is destroyed, that is once the client has gone or the body ended). The
+ * connection is suspended while the queue is empty, and resumed by a write
+ * only when it is suspended: a suspended connection cannot be closed, so
+ * conn is valid whenever `suspended` is true. */
+struct http_stream {
+    pthread_mutex_t lock;
+    int refs;
+    http_server_t *srv;
+    struct MHD_Connection *conn;
+    char *buf;
+    size_t len, off, cap;
+    bool ended, gone, suspended, linked;
+    http_stream_t *prev, *next; /* the server's open streams */
+};
+
 struct http_server {
     struct MHD_Daemon *mhd;
+    /* Open streams, ended by http_server_stop() before MHD stops (MHD
+     * refuses to stop with suspended connections). Lock order: streams_lock,
+     * then a stream's lock. */
+    pthread_mutex_t streams_lock;
+    http_stream_t *streams;
+    bool stopping;
     http_route_t *routes;
     size_t nroutes;
     bool (*healthy)(void *arg, char *why, size_t whylen);
@@ -50,6 +74,7 @@ struct http_request {
     size_t resp_len;
     const char *resp_type;
     int retry_after_s;
+    http_stream_t *stream; /* answered with a stream */
 };
 
 const char *http_request_method(const http_request_t *req)
@@ -168,6 +193,181 @@ void http_respond(http_request_t *req, int status, const char *content_type, con
 void http_respond_json(http_request_t *req, int status, const char *json, int retry_after_s)
 {
     http_respond(req, status, "application/json", json, strlen(json), retry_after_s);
+}
+
+static void http_stream_unref(http_stream_t *st)
+{
+    pthread_mutex_lock(&st->lock);
+    bool last = --st->refs == 0;
+    pthread_mutex_unlock(&st->lock);
+    if (last) {
+        pthread_mutex_destroy(&st->lock);
+        free(st->buf);
+        free(st);
+    }
+}
+
+/* http_stream_wake - resumes the connection when it waits for data; with
+ * st->lock held. */
+static void http_stream_wake(http_stream_t *st)
+{
+    if (st->suspended && !st->gone) {
+        st->suspended = false;
+        MHD_resume_connection(st->conn);
+    }
+}
+
+http_stream_t *http_respond_stream(http_request_t *req, const char *content_type)
+{
+    http_stream_t *st = xcalloc(1, sizeof *st);
+    pthread_mutex_init(&st->lock, NULL);
+    st->refs = 2;
+    st->srv = req->srv;
+    st->conn = req->conn;
+    http_server_t *srv = req->srv;
+    pthread_mutex_lock(&srv->streams_lock);
+    if (srv->stopping) {
+        st->ended = true;
+    } else {
+        st->linked = true;
+        st->next = srv->streams;
+        if (srv->streams) {
+            srv->streams->prev = st;
+        }
+        srv->streams = st;
+    }
+    pthread_mutex_unlock(&srv->streams_lock);
+    pthread_mutex_lock(&req->lock);
+    if (req->answered || req->suspended) {
+        pthread_mutex_unlock(&req->lock);
+        log_error("msg=\"stream answer on an answered or suspended request\" path=%s", req->path);
+        abort();
+    }
+    req->answered = true;
+    req->status = 200;
+    req->resp_type = content_type;
+    req->stream = st;
+    pthread_mutex_unlock(&req->lock);
+    return st;
+}
+
+int http_stream_write(http_stream_t *st, const char *data, size_t len)
+{
+    pthread_mutex_lock(&st->lock);
+    if (st->gone || st->ended) {
+        pthread_mutex_unlock(&st->lock);
+        return -1;
+    }
+    if (st->len - st->off + len > HTTP_STREAM_MAX_QUEUED) {
+        st->ended = true; /* a client that stopped reading */
+        http_stream_wake(st);
+        pthread_mutex_unlock(&st->lock);
+        return -1;
+    }
+    if (st->off > 0 && st->len + len > st->cap) {
+        memmove(st->buf, st->buf + st->off, st->len - st->off);
+        st->len -= st->off;
+        st->off = 0;
+    }
+    if (st->len + len > st->cap) {
+        st->cap = (st->len + len) * 2;
+        st->buf = xrealloc(st->buf, st->cap);
+    }
+    memcpy(st->buf + st->len, data, len);
+    st->len += len;
+    http_stream_wake(st);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+void http_stream_end(http_stream_t *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->ended = true;
+    http_stream_wake(st);
+    pthread_mutex_unlock(&st->lock);
+}
+
+void http_stream_release(http_stream_t **stp)
+{
+    if (!stp || !*stp) {
+        return;
+    }
+    http_stream_end(*stp);
+    http_stream_unref(*stp);
+    *stp = NULL;
+}
+
+/* http_stream_read - MHD asks for body bytes: what is queued, the end, or
+ * nothing yet (then the connection sleeps until a write wakes it). */
+static ssize_t http_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    http_stream_t *st = cls;
+    pthread_mutex_lock(&st->lock);
+    if (st->len > st->off) {
+        size_t n = st->len - st->off < max ? st->len - st->off : max;
+        memcpy(buf, st->buf + st->off, n);
+        st->off += n;
+        if (st->off == st->len) {
+            st->off = st->len = 0;
+        }
+        pthread_mutex_unlock(&st->lock);
+        return (ssize_t)n;
+    }
+    if (st->ended) {
+        pthread_mutex_unlock(&st->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    st->suspended = true;
+    MHD_suspend_connection(st->conn);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+/* http_stream_gone - MHD is done with the response: the client has gone or
+ * the body ended. Drops the connection's reference. */
+static void http_stream_gone(void *cls)
+{
+    http_stream_t *st = cls;
+    http_server_t *srv = st->srv;
+    pthread_mutex_lock(&srv->streams_lock);
+    if (st->linked) {
+        if (st->prev) {
+            st->prev->next = st->next;
+        } else {
+            srv->streams = st->next;
+        }
+        if (st->next) {
+            st->next->prev = st->prev;
+        }
+        st->linked = false;
+    }
+    pthread_mutex_unlock(&srv->streams_lock);
+    pthread_mutex_lock(&st->lock);
+    st->gone = true;
+    st->suspended = false;
+    pthread_mutex_unlock(&st->lock);
+    http_stream_unref(st);
+}
+
+static enum MHD_Result http_queue_stream(struct MHD_Connection *conn, http_request_t *req)
+{
+    http_stream_t *st = req->stream;
+    req->stream = NULL; /* the response's free callback owns the reference now */
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 8192, http_stream_read, st, http_stream_gone);
+    if (!resp) {
+        http_stream_gone(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", req->resp_type);
+    for (size_t i = 0; i < req->nheaders; i++) {
+        MHD_add_response_header(resp, req->headers[2 * i], req->headers[2 * i + 1]);
+    }
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    return r;
 }
 
 static enum MHD_Result http_queue_with(struct MHD_Connection *conn, int status, const char *type,
@@ -331,6 +531,9 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         MHD_suspend_connection(conn);
         return MHD_YES;
     }
+    if (req->stream) {
+        return http_queue_stream(conn, req);
+    }
     return http_queue_with(conn, req->status, req->resp_type, req->resp_body, req->resp_len,
                            req->retry_after_s, req->headers, req->nheaders);
 }
@@ -344,6 +547,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     http_request_t *req = *con_cls;
     if (!req) {
         return;
+    }
+    if (req->stream) { /* answered with a stream that was never queued */
+        http_stream_gone(req->stream);
     }
     pthread_mutex_destroy(&req->lock);
     free(req->path);
@@ -391,6 +597,7 @@ http_server_t *http_server_start(const http_server_config_t *cfg)
     srv->nroutes = cfg->nroutes;
     srv->healthy = cfg->healthy;
     srv->health_arg = cfg->health_arg;
+    pthread_mutex_init(&srv->streams_lock, NULL);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     srv->mhd = MHD_start_daemon(
@@ -402,6 +609,7 @@ http_server_t *http_server_start(const http_server_config_t *cfg)
         (size_t)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!srv->mhd) {
         log_error("msg=\"cannot listen\" listen=%s", cfg->listen);
+        pthread_mutex_destroy(&srv->streams_lock);
         free(srv->routes);
         free(srv);
         return NULL;
@@ -416,7 +624,16 @@ void http_server_stop(http_server_t **sp)
     if (!sp || !*sp) {
         return;
     }
-    MHD_stop_daemon((*sp)->mhd);
+    http_server_t *srv = *sp;
+    /* End every stream (waking the suspended ones) so MHD can close them. */
+    pthread_mutex_lock(&srv->streams_lock);
+    srv->stopping = true;
+    for (http_stream_t *st = srv->streams; st; st = st->next) {
+        http_stream_end(st);
+    }
+    pthread_mutex_unlock(&srv->streams_lock);
+    MHD_stop_daemon(srv->mhd);
+    pthread_mutex_destroy(&srv->streams_lock);
     free((*sp)->routes);
     free(*sp);
     *sp = NULL;

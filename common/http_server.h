@@ -15,6 +15,11 @@
  * http_suspend() and answers later from any thread with http_respond*():
  * that is how ingest answers only after the group commit without holding an
  * HTTP thread per request. Every request is answered exactly once.
+ *
+ * A handler may instead answer with a stream (http_respond_stream): a body
+ * of unknown length written over time from any thread (server-sent events).
+ * While nothing is queued the connection is suspended, so a stream holds no
+ * HTTP thread; http_server_stop() ends every open stream first.
  */
 #ifndef ALERTDESK_HTTP_SERVER_H
 #define ALERTDESK_HTTP_SERVER_H
@@ -90,5 +95,24 @@ void http_respond(http_request_t *req, int status, const char *content_type, con
                   size_t len, int retry_after_s);
 /* Answers with a JSON body (NUL-terminated). */
 void http_respond_json(http_request_t *req, int status, const char *json, int retry_after_s);
+
+typedef struct http_stream http_stream_t;
+
+/* Answers 200 with a body written later through the returned stream
+ * (chunked; headers added with http_response_header() go with it). Only from
+ * the handler, which must not suspend. Caller owns the result (the
+ * producer's reference); release it with http_stream_release(); the
+ * connection keeps its own reference until the client has gone. */
+http_stream_t *http_respond_stream(http_request_t *req, const char *content_type);
+/* Queues len bytes (copied) and wakes the connection. Thread-safe. Returns
+ * -1 when the client has gone or the stream was ended (nothing queued), or
+ * when more than HTTP_STREAM_MAX_QUEUED bytes wait unsent (a client that
+ * stopped reading: the stream is ended); else 0. */
+#define HTTP_STREAM_MAX_QUEUED (4 * 1024 * 1024)
+int http_stream_write(http_stream_t *st, const char *data, size_t len);
+/* Ends the body after what is queued. Thread-safe; idempotent. */
+void http_stream_end(http_stream_t *st);
+/* Drops the producer's reference; accepts NULL; sets *stp to NULL. */
+void http_stream_release(http_stream_t **stp);
 
 #endif
