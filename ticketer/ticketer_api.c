@@ -133,11 +133,15 @@ static int api_segments(const char *rest, char *buf, size_t buflen, char **seg, 
 static void api_handle(http_request_t *req, void *arg)
 {
     api_ctx_t c = {.api = arg, .req = req};
-    if (!api_auth(&c)) {
-        return;
-    }
     const char *method = http_request_method(req);
     const char *path = http_request_path(req);
+    /* An EventSource cannot send headers: the stream also takes a ticket. */
+    const char *ticket = strcmp(path, "/api/v1/stream") == 0 && strcmp(method, "GET") == 0
+                             ? http_request_query(req, "ticket")
+                             : NULL;
+    if (ticket ? !api_stream_ticket_auth(&c, ticket) : !api_auth(&c)) {
+        return;
+    }
     const char *rest = http_request_path_rest(req);
     char buf[512];
     char *seg[3];
@@ -150,6 +154,12 @@ static void api_handle(http_request_t *req, void *arg)
         api_tickets_bulk(&c);
     } else if (strncmp(path, "/api/v1/tickets/", 16) == 0 && n == 1 && get) {
         api_tickets_show(&c, seg[0]);
+    } else if (strncmp(path, "/api/v1/tickets/", 16) == 0 && n == 2 && get &&
+               strcmp(seg[1], "similar") == 0) {
+        api_tickets_similar(&c, seg[0]);
+    } else if (strncmp(path, "/api/v1/tickets/", 16) == 0 && n == 2 && get &&
+               strcmp(seg[1], "pages") == 0) {
+        api_tickets_pages(&c, seg[0]);
     } else if (strncmp(path, "/api/v1/tickets/", 16) == 0 && n == 2 && post) {
         api_tickets_action(&c, seg[0], seg[1]);
     } else if (strncmp(path, "/api/v1/incidents/", 18) == 0 && n == 1 && get) {
@@ -163,6 +173,20 @@ static void api_handle(http_request_t *req, void *arg)
         api_silences_expire(&c, seg[0]);
     } else if (strcmp(path, "/api/v1/reports/summary") == 0 && get) {
         api_reports_summary(&c);
+    } else if (strcmp(path, "/api/v1/reports/series") == 0 && get) {
+        api_reports_series(&c);
+    } else if (strcmp(path, "/api/v1/whoami") == 0 && get) {
+        api_whoami(&c);
+    } else if (strcmp(path, "/api/v1/stream") == 0 && get) {
+        api_stream_open(&c);
+    } else if (strcmp(path, "/api/v1/stream/token") == 0 && post) {
+        api_stream_token(&c);
+    } else if (strcmp(path, "/api/v1/people") == 0 && get) {
+        api_people_list(&c);
+    } else if (strcmp(path, "/api/v1/oncall") == 0 && get) {
+        api_oncall_show(&c);
+    } else if (strcmp(path, "/api/v1/maintenance") == 0 && get) {
+        api_maintenance_list(&c);
     } else if (n < 0 || !get) {
         api_error(&c, n < 0 ? 404 : 405, NULL, "no such endpoint: %s %s", method, path);
     } else {
@@ -187,9 +211,17 @@ ticketer_api_t *ticketer_api_new(const ticketer_api_config_t *cfg)
         {"POST", "/api/v1/silences/*", TICKETER_API_MAX_BODY},
         {"DELETE", "/api/v1/silences/*", 0},
         {"GET", "/api/v1/reports/summary", 0},
+        {"GET", "/api/v1/reports/series", 0},
+        {"GET", "/api/v1/whoami", 0},
+        {"GET", "/api/v1/stream", 0},
+        {"POST", "/api/v1/stream/token", TICKETER_API_MAX_BODY},
+        {"GET", "/api/v1/people", 0},
+        {"GET", "/api/v1/oncall", 0},
+        {"GET", "/api/v1/maintenance", 0},
     };
     api->nroutes = sizeof table / sizeof *table;
-    api->routes = xcalloc(api->nroutes, sizeof *api->routes);
+    /* One more slot for the console's files (ticketer_console.c). */
+    api->routes = xcalloc(api->nroutes + 1, sizeof *api->routes);
     for (size_t i = 0; i < api->nroutes; i++) {
         api->routes[i] = (http_route_t){.method = table[i].method,
                                         .path = table[i].path,
@@ -197,6 +229,10 @@ ticketer_api_t *ticketer_api_new(const ticketer_api_config_t *cfg)
                                         .arg = api,
                                         .max_body = table[i].max_body};
     }
+    if (ticketer_console_route(cfg->settings, &api->routes[api->nroutes]) == 0) {
+        api->nroutes++;
+    }
+    api->stream_hub = api_stream_hub_new(cfg->settings);
     return api;
 }
 
@@ -205,6 +241,7 @@ void ticketer_api_destroy(ticketer_api_t **ap)
     if (!ap || !*ap) {
         return;
     }
+    api_stream_hub_destroy(&(*ap)->stream_hub);
     free((*ap)->routes);
     free(*ap);
     *ap = NULL;

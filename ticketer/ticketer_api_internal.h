@@ -8,7 +8,12 @@
  * Topic files: ticketer_api.c (routes, auth, connections), ticketer_api_json.c
  * (helpers), ticketer_api_tickets.c (list, show), ticketer_api_write.c (ack,
  * assign, comment, state changes, bulk), ticketer_api_misc.c (incidents,
- * silences), ticketer_api_reports.c (reports).
+ * silences), ticketer_api_reports.c (reports), and what the console added:
+ * ticketer_api_session.c (whoami, stream tickets), ticketer_api_stream.c
+ * (server-sent events), ticketer_api_people.c (people, on call),
+ * ticketer_api_history.c (similar tickets, pages), ticketer_api_series.c
+ * (reports over time), ticketer_api_maintenance.c (maintenance windows);
+ * ticketer_console.c serves the console's files.
  */
 #ifndef ALERTDESK_TICKETER_API_INTERNAL_H
 #define ALERTDESK_TICKETER_API_INTERNAL_H
@@ -33,8 +38,11 @@
 /* Keys in one bulk request. */
 #define TICKETER_API_BULK_MAX 500
 
+typedef struct api_stream_hub api_stream_hub_t;
+
 struct ticketer_api {
     ticketer_api_config_t cfg;
+    api_stream_hub_t *stream_hub; /* GET /api/v1/stream (ticketer_api_stream.c) */
     http_route_t *routes;
     size_t nroutes;
 };
@@ -120,5 +128,31 @@ void api_silences_list(api_ctx_t *c);
 void api_silences_add(api_ctx_t *c);
 void api_silences_expire(api_ctx_t *c, const char *id);
 void api_reports_summary(api_ctx_t *c);
+void api_reports_series(api_ctx_t *c);
+void api_whoami(api_ctx_t *c);
+void api_stream_token(api_ctx_t *c);
+/* Authenticates c from a stream ticket (?ticket=): true with actor and role
+ * set, else false after answering 401. */
+bool api_stream_ticket_auth(api_ctx_t *c, const char *ticket);
+void api_stream_open(api_ctx_t *c);
+void api_people_list(api_ctx_t *c);
+void api_oncall_show(api_ctx_t *c);
+void api_tickets_similar(api_ctx_t *c, const char *key);
+void api_tickets_pages(api_ctx_t *c, const char *key);
+void api_maintenance_list(api_ctx_t *c);
+
+/* ---- ticketer_api_stream.c: the hub thread serving every open stream ---- */
+
+/* Starts the hub's thread. Caller owns the result; free with
+ * api_stream_hub_destroy() after the HTTP server has stopped (which ends
+ * every stream). */
+api_stream_hub_t *api_stream_hub_new(const settings_t *s);
+void api_stream_hub_destroy(api_stream_hub_t **hp);
+
+/* ---- ticketer_console.c ---- */
+
+/* The route serving ticketer.console_dir at "/": 0 with *route filled, or
+ * -1 when no console directory is configured. route borrows from s. */
+int ticketer_console_route(const settings_t *s, http_route_t *route);
 
 #endif
