@@ -11,7 +11,10 @@
  * Any other path gets 404. Every request is appended to FILE as one JSON
  * line as soon as its body has arrived (before any delay, so a client that
  * gives up is still seen): {"method", "path", "headers": {lower-case name:
- * value}, "body", "ms": arrival time in ms since start}. When listening it
+ * value}, "body", "ms": arrival time in ms since start, "unix_us": arrival
+ * time on the wall clock in µs (for latencies measured against other
+ * processes' timestamps), "status": the status this request is answered}.
+ * When listening it
  * prints "port=N" on stdout; it serves until SIGTERM or SIGINT, exit 0.
  *
  * One thread per connection (libmicrohttpd), so a slow path holds only its
@@ -109,10 +112,11 @@ static enum MHD_Result receiver_header(void *cls, enum MHD_ValueKind kind, const
 }
 
 static void receiver_record(struct MHD_Connection *conn, const char *method, const char *url,
-                            receiver_req_t *rq)
+                            receiver_req_t *rq, unsigned status)
 {
-    struct timespec now;
+    struct timespec now, wall;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_REALTIME, &wall);
     long long ms =
         (long long)(now.tv_sec - started.tv_sec) * 1000 + (now.tv_nsec - started.tv_nsec) / 1000000;
     json_t *headers = json_object();
@@ -124,6 +128,9 @@ static void receiver_record(struct MHD_Connection *conn, const char *method, con
     json_object_set_new(o, "headers", headers);
     json_object_set_new(o, "body", json_stringn(rq->body ? rq->body : "", rq->len));
     json_object_set_new(o, "ms", json_integer(ms));
+    json_object_set_new(o, "unix_us",
+                        json_integer((json_int_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000));
+    json_object_set_new(o, "status", json_integer(status));
     char *line = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     pthread_mutex_lock(&log_lock);
@@ -155,8 +162,6 @@ static enum MHD_Result receiver_handle(void *cls, struct MHD_Connection *conn, c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    receiver_record(conn, method, url, rq);
-
     const receiver_route_t *r = NULL;
     for (size_t i = 0; i < nroutes; i++) {
         if (strcmp(routes[i].path, url) == 0) {
@@ -164,6 +169,7 @@ static enum MHD_Result receiver_handle(void *cls, struct MHD_Connection *conn, c
         }
     }
     unsigned status = r ? r->status : 404;
+    receiver_record(conn, method, url, rq, status);
     if (r && r->delay_ms) {
         usleep(r->delay_ms * 1000u);
     }
