@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -200,4 +201,22 @@ int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
     metrics_shutdown();
     log_info("msg=stopped");
     return 0;
+}
+
+void daemon_pid_file(const char *path, bool write)
+{
+    if (!path || !*path) {
+        return;
+    }
+    if (!write) {
+        unlink(path);
+        return;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        log_warn("msg=\"cannot write pid file\" path=%s", path);
+        return;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
 }

@@ -14,6 +14,7 @@
 #define ALERTDESK_DAEMON_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "settings.h"
 
@@ -41,6 +42,11 @@ void daemon_json_init(void);
 
 /* Runs the daemon; returns the process exit status. */
 int daemon_main(const daemon_spec_t *spec, int argc, char **argv);
+
+/* Writes this process's pid to path (write true), or removes the file
+ * (false); "" does nothing. For `alertdesk rules reload` and init scripts;
+ * a file that cannot be written is logged, not fatal. */
+void daemon_pid_file(const char *path, bool write);
 
 /* Non-zero once SIGTERM/SIGINT arrived; threads may poll it. */
 extern volatile sig_atomic_t daemon_stopping;

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stream.h"
+#include "stream_pg.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -285,36 +286,6 @@ static int correlator_apply(void *arg, const char *stream, int64_t seq, const ui
 
 /* ---- session: state from the database, then live ---- */
 
-static void correlator_set_offset(void *arg, const char *stream, int64_t seq)
-{
-    stream_consumer_set_offset(((correlator_t *)arg)->consumer, stream, seq);
-}
-
-typedef struct {
-    correlator_t *c;
-    int rc;
-    long long lag;
-} correlator_streams_t;
-
-/* For each events stream: catch up (at start) or measure the lag. */
-static void correlator_catch_up_stream(void *arg, const char *stream, int64_t head)
-{
-    correlator_streams_t *w = arg;
-    (void)head;
-    if (w->rc == 0 && stream_consumer_catch_up(w->c->consumer, stream) < 0) {
-        w->rc = -1;
-    }
-}
-
-static void correlator_lag_stream(void *arg, const char *stream, int64_t head)
-{
-    correlator_streams_t *w = arg;
-    int64_t applied = stream_consumer_offset(w->c->consumer, stream);
-    if (head > applied) {
-        w->lag += head - applied;
-    }
-}
-
 static void correlator_load_silences(correlator_t *c)
 {
     corr_silence_t *s = NULL;
@@ -371,7 +342,7 @@ static int correlator_session_start(correlator_t *c)
     c->consumer = stream_consumer_new(c->zctx, s->correlator_events, "events", event_store_fetch,
                                       c->fetch_conn, correlator_apply, c);
     if (c->failed || !c->consumer ||
-        correlator_store_offsets(c->conn, s->correlator_stream, correlator_set_offset, c) < 0) {
+        stream_pg_load_offsets(c->consumer, c->conn, s->correlator_stream) < 0) {
         return -1;
     }
     atomic_store(&c->db_ok, true);
@@ -379,9 +350,8 @@ static int correlator_session_start(correlator_t *c)
              " stream=%s head=%" PRId64 " ms=%" PRId64,
              nalerts, nincidents, next_id, s->correlator_stream, head,
              (correlator_mono_us() - t0) / 1000);
-    correlator_streams_t w = {c, 0, 0};
-    if (correlator_store_event_streams(c->fetch_conn, correlator_catch_up_stream, &w) < 0 ||
-        w.rc < 0 || c->failed || correlator_commit(c) < 0) {
+    if (stream_pg_catch_up(c->consumer, c->fetch_conn, "events") < 0 || c->failed ||
+        correlator_commit(c) < 0) {
         return -1;
     }
     metric_inc(c->m_sessions);
@@ -430,13 +400,13 @@ static void correlator_heartbeat(correlator_t *c)
     if (correlator_commit(c) < 0) {
         return;
     }
-    correlator_streams_t w = {c, 0, 0};
-    if (correlator_store_event_streams(c->conn, correlator_lag_stream, &w) < 0) {
+    int64_t lag = stream_pg_lag(c->consumer, c->conn, "events");
+    if (lag < 0) {
         c->failed = true;
         atomic_store(&c->db_ok, false);
         return;
     }
-    atomic_store(&c->lag, w.lag);
+    atomic_store(&c->lag, lag);
     stream_pub_heartbeat(c->pub, correlator_batch_head(c->batch));
 }
 
@@ -515,25 +485,6 @@ static void *correlator_main(void *arg)
 
 /* ---- daemon callbacks ---- */
 
-/* correlator_pid_file - for `alertdesk rules reload`. */
-static void correlator_pid_file(const settings_t *s, bool write)
-{
-    if (!*s->correlator_pid_file) {
-        return;
-    }
-    if (!write) {
-        unlink(s->correlator_pid_file);
-        return;
-    }
-    FILE *f = fopen(s->correlator_pid_file, "w");
-    if (!f) {
-        log_warn("msg=\"cannot write pid file\" path=%s", s->correlator_pid_file);
-        return;
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
-}
-
 /* correlator_start - rules (a bad file is fatal), HTTP, then the worker. */
 static int correlator_start(const settings_t *s, void **state)
 {
@@ -562,7 +513,7 @@ static int correlator_start(const settings_t *s, void **state)
     if (!c->http) {
         return -1;
     }
-    correlator_pid_file(s, true);
+    daemon_pid_file(s->correlator_pid_file, true); /* for `alertdesk rules reload` */
     if (pthread_create(&c->thread, NULL, correlator_main, c) != 0) {
         log_fatal("msg=\"cannot start the correlator thread\"");
     }
@@ -600,7 +551,7 @@ static void correlator_stop(void *state)
     if (c->zctx) {
         zmq_ctx_term(c->zctx);
     }
-    correlator_pid_file(c->s, false);
+    daemon_pid_file(c->s->correlator_pid_file, false);
     corr_rules_destroy(&c->rules);
     for (size_t i = 0; i < c->nrule_metrics; i++) {
         free(c->rule_metrics[i].name);

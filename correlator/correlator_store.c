@@ -40,55 +40,21 @@ static const char *const correlator_stage_sql[] = {
 
 PGconn *correlator_store_open(const settings_t *s, volatile sig_atomic_t *stop)
 {
-    bool said = false;
-    while (!*stop) {
-        PGconn *conn = db_connect_retry(s->database_url, s->database_connect_timeout_ms,
-                                        s->database_retry_max_ms, stop);
-        if (!conn) {
-            return NULL;
-        }
-        int version = migrate_current_version(conn);
-        if (version >= 0 && version < CORRELATOR_SCHEMA_VERSION) {
-            log_error("msg=\"database schema too old: run alertdesk migrate\" have=%d need=%d",
-                      version, CORRELATOR_SCHEMA_VERSION);
+    /* One active correlator per deployment (per database): a session
+     * advisory lock; a standby waits in db_open_active(). */
+    PGconn *conn =
+        db_open_active(s->database_url, s->database_connect_timeout_ms, s->database_retry_max_ms,
+                       CORRELATOR_SCHEMA_VERSION, "alertdesk.correlator", stop);
+    if (!conn) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof correlator_stage_sql / sizeof *correlator_stage_sql; i++) {
+        if (db_command(conn, "correlator.stage", correlator_stage_sql[i]) != DB_OK) {
             PQfinish(conn);
             return NULL;
         }
-        /* One active correlator per deployment (per database): a session
-         * advisory lock; a standby polls for it. */
-        while (!*stop && PQstatus(conn) == CONNECTION_OK) {
-            PGresult *res = NULL;
-            if (db_exec(conn, "correlator.lock",
-                        "SELECT pg_try_advisory_lock(hashtext('alertdesk.correlator'), 0)", 0, NULL,
-                        &res) != DB_OK) {
-                break;
-            }
-            bool locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-            PQclear(res);
-            if (locked) {
-                for (size_t i = 0; i < sizeof correlator_stage_sql / sizeof *correlator_stage_sql;
-                     i++) {
-                    if (db_command(conn, "correlator.stage", correlator_stage_sql[i]) != DB_OK) {
-                        PQfinish(conn);
-                        return NULL;
-                    }
-                }
-                if (said) {
-                    log_info("msg=\"correlator lock acquired: active now\"");
-                }
-                return conn;
-            }
-            if (!said) {
-                log_info("msg=\"standby: another correlator holds the lock; waiting\"");
-                said = true;
-            }
-            for (int i = 0; i < 10 && !*stop; i++) {
-                usleep(50 * 1000);
-            }
-        }
-        PQfinish(conn);
     }
-    return NULL;
+    return conn;
 }
 
 /* ---- start-up ---- */
@@ -107,43 +73,6 @@ db_status_t correlator_store_next_incident_id(PGconn *conn, int64_t *out)
         PQclear(res);
     }
     return st;
-}
-
-int correlator_store_offsets(PGconn *conn, const char *consumer,
-                             void (*fn)(void *arg, const char *stream, int64_t seq), void *arg)
-{
-    const char *params[] = {consumer};
-    PGresult *res = NULL;
-    if (db_exec(conn, "correlator.offsets",
-                "SELECT stream, last_seq FROM consumer_offsets WHERE consumer = $1 ORDER BY stream",
-                1, params, &res) != DB_OK) {
-        return -1;
-    }
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        fn(arg, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10));
-    }
-    PQclear(res);
-    return n;
-}
-
-int correlator_store_event_streams(PGconn *conn,
-                                   void (*fn)(void *arg, const char *stream, int64_t head),
-                                   void *arg)
-{
-    PGresult *res = NULL;
-    if (db_exec(conn, "correlator.event_streams",
-                "SELECT h.stream, h.last_seq FROM stream_heads h WHERE EXISTS (SELECT 1 FROM "
-                "events e WHERE e.stream = h.stream) ORDER BY h.stream",
-                0, NULL, &res) != DB_OK) {
-        return -1;
-    }
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        fn(arg, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10));
-    }
-    PQclear(res);
-    return n;
 }
 
 static int64_t correlator_i64(const PGresult *res, int row, int col)

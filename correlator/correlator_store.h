@@ -58,17 +58,6 @@ db_status_t correlator_store_next_incident_id(PGconn *conn, int64_t *out);
 int correlator_store_restore(PGconn *conn, corr_engine_t *e, const corr_rules_t *rules,
                              size_t *nalerts, size_t *nincidents);
 
-/* Calls fn for each (events stream, last applied seq) of consumer. Returns
- * the count, or -1. */
-int correlator_store_offsets(PGconn *conn, const char *consumer,
-                             void (*fn)(void *arg, const char *stream, int64_t seq), void *arg);
-
-/* Calls fn for each events stream (a stream_heads row with rows in events)
- * and its head. Returns the count, or -1. */
-int correlator_store_event_streams(PGconn *conn,
-                                   void (*fn)(void *arg, const char *stream, int64_t head),
-                                   void *arg);
-
 /* Reads the silences that have not ended (correlator_silences_load() from
  * now). Caller owns *out; free with correlator_store_silences_free().
  * Returns 0 or -1. */

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stream.h"
+#include "stream_pg.h"
 #include "xalloc.h"
 
 #include "notifier_ack.h"
@@ -49,14 +50,8 @@
 #include "ticketer_log.h"
 
 #define NOTIFIER_SCHEMA_VERSION 5
-#define NOTIFIER_MAX_STREAMS    64
 #define NOTIFIER_BATCH          500
 #define NOTIFIER_LIMIT          200
-
-typedef struct {
-    char stream[STREAM_NAME_MAX + 1];
-    int64_t seq;
-} notifier_offset_t;
 
 /* People generations stay valid until exit (simple and safe on reload). */
 typedef struct notifier_people_gen {
@@ -84,8 +79,7 @@ typedef struct {
     notifier_sender_t *sender;
     bool in_txn, failed;
     size_t batch;
-    notifier_offset_t offsets[NOTIFIER_MAX_STREAMS];
-    size_t noffsets;
+    stream_pg_batch_t offsets;
     metric_t *m_changes, *m_sessions;
 } notifier_t;
 
@@ -158,19 +152,15 @@ static int notifier_commit(notifier_t *n)
     if (!n->in_txn) {
         return 0;
     }
-    for (size_t i = 0; i < n->noffsets; i++) {
-        if (db_consumer_offset_save(n->conn, n->s->notifier_stream, n->offsets[i].stream,
-                                    n->offsets[i].seq) != DB_OK) {
-            notifier_fail(n, "offset save");
-            return -1;
-        }
+    if (stream_pg_batch_save(&n->offsets, n->conn, n->s->notifier_stream) != DB_OK) {
+        notifier_fail(n, "offset save");
+        return -1;
     }
     if (db_command(n->conn, "notifier.commit", "COMMIT") != DB_OK) {
         notifier_fail(n, "commit");
         return -1;
     }
     n->in_txn = false;
-    n->noffsets = 0;
     n->batch = 0;
     return 0;
 }
@@ -185,19 +175,6 @@ static int notifier_begin(notifier_t *n)
         n->in_txn = true;
     }
     return 0;
-}
-
-static void notifier_offset(notifier_t *n, const char *stream, int64_t seq)
-{
-    for (size_t i = 0; i < n->noffsets; i++) {
-        if (strcmp(n->offsets[i].stream, stream) == 0) {
-            n->offsets[i].seq = seq;
-            return;
-        }
-    }
-    notifier_offset_t *o = &n->offsets[n->noffsets++];
-    snprintf(o->stream, sizeof o->stream, "%s", stream);
-    o->seq = seq;
 }
 
 /* notifier_apply - stream_apply_fn: one ticket change. */
@@ -215,7 +192,8 @@ static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint
         n->failed = true;
         return -1;
     }
-    if ((n->noffsets == NOTIFIER_MAX_STREAMS && notifier_commit(n) < 0) || notifier_begin(n) < 0) {
+    if ((n->offsets.n == STREAM_PG_MAX_STREAMS && notifier_commit(n) < 0) ||
+        notifier_begin(n) < 0) {
         free(strings);
         return -1;
     }
@@ -226,7 +204,7 @@ static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint
         notifier_fail(n, "ticket change");
         return -1;
     }
-    notifier_offset(n, stream, seq);
+    stream_pg_batch_note(&n->offsets, stream, seq); /* room was made above */
     metric_inc(n->m_changes);
     if (++n->batch >= NOTIFIER_BATCH) {
         return notifier_commit(n);
@@ -235,35 +213,6 @@ static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint
 }
 
 /* ---- session ---- */
-
-static void notifier_set_offset(void *arg, const char *stream, int64_t seq)
-{
-    stream_consumer_set_offset(((notifier_t *)arg)->consumer, stream, seq);
-}
-
-typedef struct {
-    notifier_t *n;
-    int rc;
-    long long lag;
-} notifier_streams_t;
-
-static void notifier_catch_up_stream(void *arg, const char *stream, int64_t head)
-{
-    notifier_streams_t *w = arg;
-    (void)head;
-    if (w->rc == 0 && stream_consumer_catch_up(w->n->consumer, stream) < 0) {
-        w->rc = -1;
-    }
-}
-
-static void notifier_lag_stream(void *arg, const char *stream, int64_t head)
-{
-    notifier_streams_t *w = arg;
-    int64_t applied = stream_consumer_offset(w->n->consumer, stream);
-    if (head > applied) {
-        w->lag += head - applied;
-    }
-}
 
 static void notifier_session_end(notifier_t *n)
 {
@@ -277,7 +226,7 @@ static void notifier_session_end(notifier_t *n)
         n->conn = NULL;
     }
     n->in_txn = false;
-    n->noffsets = 0;
+    n->offsets.n = 0;
     n->batch = 0;
     atomic_store(&n->db_ok, false);
     atomic_store(&n->caught_up, false);
@@ -299,14 +248,12 @@ static int notifier_session_start(notifier_t *n)
     }
     n->consumer = stream_consumer_new(n->zctx, s->notifier_tickets, "tickets",
                                       ticketer_stream_fetch, n->fetch_conn, notifier_apply, n);
-    if (!n->consumer ||
-        db_consumer_offsets_load(n->conn, s->notifier_stream, notifier_set_offset, n) < 0) {
+    if (!n->consumer || stream_pg_load_offsets(n->consumer, n->conn, s->notifier_stream) < 0) {
         return -1;
     }
     atomic_store(&n->db_ok, true);
-    notifier_streams_t w = {n, 0, 0};
-    if (db_producer_streams(n->fetch_conn, "ticket_events", notifier_catch_up_stream, &w) < 0 ||
-        w.rc < 0 || n->failed || notifier_commit(n) < 0) {
+    if (stream_pg_catch_up(n->consumer, n->fetch_conn, "ticket_events") < 0 || n->failed ||
+        notifier_commit(n) < 0) {
         return -1;
     }
     metric_inc(n->m_sessions);
@@ -342,19 +289,15 @@ static void notifier_heartbeat(notifier_t *n)
         return;
     }
     PGresult *res = NULL;
-    notifier_streams_t w = {n, 0, 0};
-    if (db_exec(n->conn, "notifier.open",
-                "SELECT count(*) FROM escalations WHERE state <> 'stopped'", 0, NULL,
-                &res) != DB_OK ||
-        db_producer_streams(n->conn, "ticket_events", notifier_lag_stream, &w) < 0) {
-        if (res) {
-            PQclear(res);
-        }
+    int64_t lag = stream_pg_lag(n->consumer, n->conn, "ticket_events");
+    if (lag < 0 || db_exec(n->conn, "notifier.open",
+                           "SELECT count(*) FROM escalations WHERE state <> 'stopped'", 0, NULL,
+                           &res) != DB_OK) {
         notifier_fail(n, "heartbeat");
         return;
     }
     atomic_store(&n->open_escalations, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-    atomic_store(&n->lag, w.lag);
+    atomic_store(&n->lag, lag);
     PQclear(res);
 }
 
@@ -409,22 +352,6 @@ static void *notifier_main(void *arg)
 }
 
 /* ---- daemon callbacks ---- */
-
-static void notifier_pid_file(const settings_t *s, bool write)
-{
-    if (!*s->notifier_pid_file) {
-        return;
-    }
-    if (!write) {
-        unlink(s->notifier_pid_file);
-        return;
-    }
-    FILE *f = fopen(s->notifier_pid_file, "w");
-    if (f) {
-        fprintf(f, "%ld\n", (long)getpid());
-        fclose(f);
-    }
-}
 
 static void notifier_stop(void *state);
 
@@ -483,7 +410,7 @@ static int notifier_start_parts(const settings_t *s, void **state)
     if (!n->http) {
         return -1;
     }
-    notifier_pid_file(s, true);
+    daemon_pid_file(s->notifier_pid_file, true);
     if (pthread_create(&n->thread, NULL, notifier_main, n) != 0) {
         log_fatal("msg=\"cannot start the notifier thread\"");
     }
@@ -540,7 +467,7 @@ static void notifier_stop(void *state)
     if (n->zctx) {
         zmq_ctx_term(n->zctx);
     }
-    notifier_pid_file(n->s, false);
+    daemon_pid_file(n->s->notifier_pid_file, false);
     for (notifier_people_gen_t *g = atomic_load(&n->people), *older; g; g = older) {
         older = g->older;
         notify_people_destroy(&g->people);

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stream.h"
+#include "stream_pg.h"
 #include "xalloc.h"
 
 #include "correlator_stream.h"
@@ -50,13 +51,7 @@
 #include "ticketer_log.h"
 
 #define TICKETER_SCHEMA_VERSION 4
-#define TICKETER_MAX_STREAMS    64
 #define TICKETER_TIMER_LIMIT    500
-
-typedef struct {
-    char stream[STREAM_NAME_MAX + 1];
-    int64_t seq;
-} ticketer_offset_t;
 
 /* Every routing generation stays valid until exit: API threads may hold one. */
 typedef struct ticketer_routing_gen {
@@ -88,8 +83,7 @@ typedef struct {
     bool in_txn, failed;
     size_t batch_changes;
     int64_t batch_started_us;
-    ticketer_offset_t offsets[TICKETER_MAX_STREAMS];
-    size_t noffsets;
+    stream_pg_batch_t offsets;
 
     metric_t *m_changes, *m_commits, *m_events, *m_sessions, *m_opened;
 } ticketer_t;
@@ -191,12 +185,9 @@ static int ticketer_commit(ticketer_t *t)
     if (!t->in_txn) {
         return 0;
     }
-    for (size_t i = 0; i < t->noffsets; i++) {
-        if (db_consumer_offset_save(t->conn, t->s->ticketer_stream, t->offsets[i].stream,
-                                    t->offsets[i].seq) != DB_OK) {
-            ticketer_fail(t, "offset save");
-            return -1;
-        }
+    if (stream_pg_batch_save(&t->offsets, t->conn, t->s->ticketer_stream) != DB_OK) {
+        ticketer_fail(t, "offset save");
+        return -1;
     }
     size_t nevents = ticketer_log_count(t->log);
     if (ticketer_log_flush(t->conn, t->log) != DB_OK ||
@@ -205,7 +196,6 @@ static int ticketer_commit(ticketer_t *t)
         return -1;
     }
     t->in_txn = false;
-    t->noffsets = 0;
     t->batch_changes = 0;
     t->batch_started_us = 0;
     ticketer_outbox_push(t->outbox, t->log);
@@ -214,21 +204,6 @@ static int ticketer_commit(ticketer_t *t)
     metric_inc(t->m_commits);
     metric_add(t->m_events, (double)nevents);
     return 0;
-}
-
-static void ticketer_offset(ticketer_t *t, const char *stream, int64_t seq)
-{
-    for (size_t i = 0; i < t->noffsets; i++) {
-        if (strcmp(t->offsets[i].stream, stream) == 0) {
-            t->offsets[i].seq = seq;
-            return;
-        }
-    }
-    if (t->noffsets < TICKETER_MAX_STREAMS) {
-        ticketer_offset_t *o = &t->offsets[t->noffsets++];
-        snprintf(o->stream, sizeof o->stream, "%s", stream);
-        o->seq = seq;
-    }
 }
 
 /* ticketer_apply - stream_apply_fn: one incident change into tickets. */
@@ -246,7 +221,7 @@ static int ticketer_apply(void *arg, const char *stream, int64_t seq, const uint
         t->failed = true;
         return -1;
     }
-    if (t->noffsets == TICKETER_MAX_STREAMS && ticketer_commit(t) < 0) {
+    if (t->offsets.n == STREAM_PG_MAX_STREAMS && ticketer_commit(t) < 0) {
         free(strings);
         return -1;
     }
@@ -260,7 +235,7 @@ static int ticketer_apply(void *arg, const char *stream, int64_t seq, const uint
         ticketer_fail(t, "incident change");
         return -1;
     }
-    ticketer_offset(t, stream, seq);
+    stream_pg_batch_note(&t->offsets, stream, seq); /* room was made above */
     metric_inc(t->m_changes);
     t->batch_changes++;
     if (t->batch_started_us == 0) {
@@ -273,35 +248,6 @@ static int ticketer_apply(void *arg, const char *stream, int64_t seq, const uint
 }
 
 /* ---- session ---- */
-
-static void ticketer_set_offset(void *arg, const char *stream, int64_t seq)
-{
-    stream_consumer_set_offset(((ticketer_t *)arg)->consumer, stream, seq);
-}
-
-typedef struct {
-    ticketer_t *t;
-    int rc;
-    long long lag;
-} ticketer_streams_t;
-
-static void ticketer_catch_up_stream(void *arg, const char *stream, int64_t head)
-{
-    ticketer_streams_t *w = arg;
-    (void)head;
-    if (w->rc == 0 && stream_consumer_catch_up(w->t->consumer, stream) < 0) {
-        w->rc = -1;
-    }
-}
-
-static void ticketer_lag_stream(void *arg, const char *stream, int64_t head)
-{
-    ticketer_streams_t *w = arg;
-    int64_t applied = stream_consumer_offset(w->t->consumer, stream);
-    if (head > applied) {
-        w->lag += head - applied;
-    }
-}
 
 static void ticketer_session_end(ticketer_t *t)
 {
@@ -316,7 +262,7 @@ static void ticketer_session_end(ticketer_t *t)
     }
     ticketer_log_reset(t->log);
     t->in_txn = false;
-    t->noffsets = 0;
+    t->offsets.n = 0;
     t->batch_changes = 0;
     t->batch_started_us = 0;
     atomic_store(&t->db_ok, false);
@@ -339,14 +285,12 @@ static int ticketer_session_start(ticketer_t *t)
     }
     t->consumer = stream_consumer_new(t->zctx, s->ticketer_incidents, "incidents",
                                       correlator_stream_fetch, t->fetch_conn, ticketer_apply, t);
-    if (!t->consumer ||
-        db_consumer_offsets_load(t->conn, s->ticketer_stream, ticketer_set_offset, t) < 0) {
+    if (!t->consumer || stream_pg_load_offsets(t->consumer, t->conn, s->ticketer_stream) < 0) {
         return -1;
     }
     atomic_store(&t->db_ok, true);
-    ticketer_streams_t w = {t, 0, 0};
-    if (db_producer_streams(t->fetch_conn, "incident_changes", ticketer_catch_up_stream, &w) < 0 ||
-        w.rc < 0 || t->failed || ticketer_commit(t) < 0) {
+    if (stream_pg_catch_up(t->consumer, t->fetch_conn, "incident_changes") < 0 || t->failed ||
+        ticketer_commit(t) < 0) {
         return -1;
     }
     metric_inc(t->m_sessions);
@@ -380,14 +324,12 @@ static void ticketer_heartbeat(ticketer_t *t)
     if (t->failed) {
         return;
     }
-    ticketer_streams_t w = {t, 0, 0};
-    int64_t head = 0;
-    if (db_producer_streams(t->conn, "incident_changes", ticketer_lag_stream, &w) < 0 ||
-        db_stream_head(t->conn, t->s->ticketer_stream, &head) != DB_OK) {
+    int64_t head = 0, lag = stream_pg_lag(t->consumer, t->conn, "incident_changes");
+    if (lag < 0 || db_stream_head(t->conn, t->s->ticketer_stream, &head) != DB_OK) {
         ticketer_fail(t, "heartbeat");
         return;
     }
-    atomic_store(&t->lag, w.lag);
+    atomic_store(&t->lag, lag);
     ticketer_outbox_publish(t->outbox, t->pub);
     stream_pub_heartbeat(t->pub, head);
 }
@@ -459,25 +401,6 @@ static void *ticketer_main(void *arg)
 
 /* ---- daemon callbacks ---- */
 
-static void ticketer_pid_file(const settings_t *s, bool write)
-{
-    if (!*s->ticketer_pid_file) {
-        return;
-    }
-    if (!write) {
-        unlink(s->ticketer_pid_file);
-        return;
-    }
-    FILE *f = fopen(s->ticketer_pid_file, "w");
-    if (!f) {
-        log_warn("msg=\"cannot write pid file\" path=%s", s->ticketer_pid_file);
-        return;
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
-}
-
-/* ticketer_start - routing (a bad file is fatal), API, then the worker. */
 static void ticketer_stop(void *state);
 
 /* ticketer_start_parts - everything start does; on failure the caller undoes it. */
@@ -519,7 +442,7 @@ static int ticketer_start_parts(const settings_t *s, void **state)
     if (!t->http) {
         return -1;
     }
-    ticketer_pid_file(s, true);
+    daemon_pid_file(s->ticketer_pid_file, true);
     if (pthread_create(&t->thread, NULL, ticketer_main, t) != 0) {
         log_fatal("msg=\"cannot start the ticketer thread\"");
     }
@@ -579,7 +502,7 @@ static void ticketer_stop(void *state)
     if (t->zctx) {
         zmq_ctx_term(t->zctx);
     }
-    ticketer_pid_file(t->s, false);
+    daemon_pid_file(t->s->ticketer_pid_file, false);
     for (ticketer_routing_gen_t *g = atomic_load(&t->routing), *older; g; g = older) {
         older = g->older;
         ticket_routing_destroy(&g->routing);

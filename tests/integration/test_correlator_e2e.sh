@@ -134,7 +134,7 @@ sed -e "s|127.0.0.1:${CORR_URL##*:}|127.0.0.1:$(it_free_port)|" -e "s|tcp://127.
     -e "s|pid_file: .*|pid_file: \"\"|" "$IT_TMP/a.yml" >"$IT_TMP/b.yml"
 standby_url="http://127.0.0.1:$(sed -n 's/^    listen: 127.0.0.1:\([0-9]*\)$/\1/p' "$IT_TMP/b.yml" | tail -n 1)"
 it_bg standby "$BIN/correlator/alertdesk-correlator" --config "$IT_TMP/b.yml"
-it_wait_until 10 grep -q 'standby: another correlator holds the lock' "$IT_TMP/standby.log" ||
+it_wait_until 10 grep -q 'standby: another instance holds the lock; waiting\" lock=alertdesk.correlator' "$IT_TMP/standby.log" ||
     it_fail "the second correlator did not wait as a standby"
 it_assert_eq 503 "$(curl -s -o /dev/null -w '%{http_code}' "$standby_url/healthz")" "a standby is not healthy"
 it_stop correlator
