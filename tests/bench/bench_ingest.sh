@@ -509,6 +509,13 @@ say "results"
 echo "$TABLE"
 
 if ((WRITE_RESULTS)); then
+    # bench_e2e.sh keeps its figures below a marker line in the same file:
+    # they survive this rewrite.
+    E2E_MARKER='<!-- bench_e2e.sh: everything below is written by tests/bench/bench_e2e.sh -->'
+    E2E_PART=""
+    if [[ -f "$RESULTS_MD" ]] && grep -qF "$E2E_MARKER" "$RESULTS_MD"; then
+        E2E_PART=$(sed -n '/^<!-- bench_e2e.sh: /,$p' "$RESULTS_MD")
+    fi
     {
         cat <<EOF
 # Ingest benchmark results
@@ -534,6 +541,9 @@ $(cat "$RAW")
 \`\`\`
 </details>
 EOF
+        if [[ -n "$E2E_PART" ]]; then
+            printf '\n%s\n' "$E2E_PART"
+        fi
     } >"$RESULTS_MD"
     say "wrote ${RESULTS_MD#"$ROOT"/}"
 fi
