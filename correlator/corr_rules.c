@@ -64,13 +64,13 @@
  */
 #include "corr_rules.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
+#include "rulefile.h"
 #include "xalloc.h"
 
 #define CORR_S   INT64_C(1000000)
@@ -126,207 +126,61 @@ int64_t corr_resolve_timeout(const corr_rules_t *r, const char *source)
 
 /* ---- Loading: helpers ---------------------------------------------------------- */
 
-typedef struct {
-    const char *file;
-    char *err;
-    size_t errlen;
-} corr_ctx_t;
-
 /* Rule values that defaults: may change. */
 typedef struct {
     int64_t join_window_us, hold_down_us, reopen_window_us;
     uint32_t min_alerts;
 } corr_rule_defaults_t;
 
-static int corr_fail(const corr_ctx_t *c, int line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int corr_fail(const corr_ctx_t *c, int line, const char *key, const char *fmt, ...)
-{
-    char reason[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    config_error(c->err, c->errlen, c->file, line, key, "%s", reason);
-    return -1;
-}
-
-/* Every key of map must be in allowed; else "line: key: unknown key (did you
- * mean ...?)". node_key names map itself, for "expected a mapping". */
-static int corr_keys(const corr_ctx_t *c, const config_node_t *map, const char *node_key,
-                     const char *const *allowed)
-{
-    if (!map || map->type != CONFIG_NODE_MAPPING) {
-        return corr_fail(c, map ? map->line : 0, node_key, "expected a mapping, got a %s",
-                         config_node_type_name(map));
-    }
-    for (size_t i = 0; i < map->n; i++) {
-        const char *best = NULL;
-        int best_d = 3;
-        bool ok = false;
-        for (size_t j = 0; allowed[j] && !ok; j++) {
-            ok = strcmp(map->keys[i], allowed[j]) == 0;
-            int d = config_edit_distance(map->keys[i], allowed[j], 2);
-            if (d < best_d) {
-                best_d = d;
-                best = allowed[j];
-            }
-        }
-        if (!ok) {
-            if (best) {
-                return corr_fail(c, map->key_lines[i], map->keys[i],
-                                 "unknown key (did you mean \"%s\"?)", best);
-            }
-            return corr_fail(c, map->key_lines[i], map->keys[i], "unknown key");
-        }
-    }
-    return 0;
-}
-
-/* The line of key in map (the key's own line, for "missing" and duplicates). */
-static int corr_key_line(const config_node_t *map, const char *key)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        if (strcmp(map->keys[i], key) == 0) {
-            return map->key_lines[i];
-        }
-    }
-    return map->line;
-}
-
-static int corr_scalar(const corr_ctx_t *c, const config_node_t *node, const char *key,
-                       const char **out)
-{
-    *out = ""; /* defined on failure too (and the optimiser can see it) */
-    if (!node || node->type != CONFIG_NODE_SCALAR) {
-        return corr_fail(c, node ? node->line : 0, key, "expected a scalar, got a %s",
-                         config_node_type_name(node));
-    }
-    *out = node->value;
-    return 0;
-}
-
-/* A non-empty scalar (names, resources). */
-static int corr_name(const corr_ctx_t *c, const config_node_t *node, const char *key,
-                     const char **out)
-{
-    if (corr_scalar(c, node, key, out) != 0) {
-        return -1;
-    }
-    if (**out == '\0') {
-        return corr_fail(c, node->line, key, "must not be empty");
-    }
-    return 0;
-}
-
-static int corr_seq(const corr_ctx_t *c, const config_node_t *node, const char *key)
-{
-    if (!node || node->type != CONFIG_NODE_SEQUENCE) {
-        return corr_fail(c, node ? node->line : 0, key, "expected a sequence, got a %s",
-                         config_node_type_name(node));
-    }
-    return 0;
-}
-
-/* A duration in [min_us, max_us]; "0" or a number with a unit. */
-static int corr_duration(const corr_ctx_t *c, const config_node_t *node, const char *key,
+/* A duration in [min_us, max_us]; "0" or a number with a unit. This file's
+ * wording: "needs a unit (e.g. 300s or 300m)", the range formatted. */
+static int corr_duration(const rulefile_t *c, const config_node_t *node, const char *key,
                          int64_t min_us, int64_t max_us, int64_t *out)
 {
-    const char *text;
-    if (corr_scalar(c, node, key, &text) != 0) {
-        return -1;
-    }
-    size_t digits = strspn(text, "0123456789");
-    if (digits > 0 && text[digits] == '\0' && strcmp(text, "0") != 0) {
-        return corr_fail(c, node->line, key, "\"%s\" needs a unit (e.g. %ss or %sm)", text, text,
-                         text);
-    }
-    char why[256];
-    int64_t us;
-    if (config_parse_duration(text, 1, &us, why, sizeof why) != 0) {
-        return corr_fail(c, node->line, key, "%s", why);
-    }
-    char lo[32], hi[32];
-    if (us < min_us || us > max_us) {
-        return corr_fail(c, node->line, key, "%s is out of range (%s to %s)", text,
-                         config_format_duration(min_us, 1, lo, sizeof lo),
-                         config_format_duration(max_us, 1, hi, sizeof hi));
-    }
-    *out = us;
-    return 0;
+    return rulefile_duration(c, node, key, min_us, max_us, "s m", NULL, out);
 }
 
-static int corr_uint(const corr_ctx_t *c, const config_node_t *node, const char *key, int64_t lo,
+static int corr_uint(const rulefile_t *c, const config_node_t *node, const char *key, int64_t lo,
                      int64_t hi, uint32_t *out)
 {
-    const char *text;
-    char why[256];
     int64_t v;
-    if (corr_scalar(c, node, key, &text) != 0) {
+    if (rulefile_int(c, node, key, lo, hi, &v) != 0) {
         return -1;
-    }
-    if (config_parse_int(text, &v, why, sizeof why) != 0) {
-        return corr_fail(c, node->line, key, "%s", why);
-    }
-    if (v < lo || v > hi) {
-        return corr_fail(c, node->line, key, "%lld is out of range (%lld to %lld)", (long long)v,
-                         (long long)lo, (long long)hi);
     }
     *out = (uint32_t)v;
     return 0;
 }
 
 /* A label name setting (domain_key, parent_label): "" allowed, the name alone. */
-static int corr_label_setting(const corr_ctx_t *c, const config_node_t *node, const char *key,
+static int corr_label_setting(const rulefile_t *c, const config_node_t *node, const char *key,
                               char **dst)
 {
     static const char label_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                       "0123456789_-.:/";
     const char *text;
-    if (corr_scalar(c, node, key, &text) != 0) {
+    if (rulefile_scalar(c, node, key, &text) != 0) {
         return -1;
     }
     if (strncmp(text, "labels.", 7) == 0) {
-        return corr_fail(c, node->line, key, "write the label name alone (\"%s\", not \"%s\")",
-                         text + 7, text);
+        return rulefile_fail(c, node->line, key, "write the label name alone (\"%s\", not \"%s\")",
+                             text + 7, text);
     }
     if (text[strspn(text, label_chars)] != '\0') {
-        return corr_fail(c, node->line, key,
-                         "\"%s\" is not a label name (letters, digits and _-.:/)", text);
+        return rulefile_fail(c, node->line, key,
+                             "\"%s\" is not a label name (letters, digits and _-.:/)", text);
     }
     free(*dst);
     *dst = xstrdup(text);
     return 0;
 }
 
-/* One of names[] (NULL-ended); its index in *out. */
-static int corr_enum(const corr_ctx_t *c, const config_node_t *node, const char *key,
-                     const char *const *names, int *out)
-{
-    const char *text;
-    if (corr_scalar(c, node, key, &text) != 0) {
-        return -1;
-    }
-    char list[256] = "";
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(text, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names[i]);
-    }
-    return corr_fail(c, node->line, key, "\"%s\" is not one of %s", text, list);
-}
-
 /* A list of matchers ("field op value" strings or {field, op, value} maps),
  * allocated at its final size so that the compiled regexes never move. */
-static int corr_matchers(const corr_ctx_t *c, const config_node_t *node, const char *key,
+static int corr_matchers(const rulefile_t *c, const config_node_t *node, const char *key,
                          corr_matcher_t **out, size_t *n)
 {
     static const char *const allowed[] = {"field", "op", "value", NULL};
-    if (corr_seq(c, node, key) != 0) {
+    if (rulefile_seq(c, node, key) != 0) {
         return -1;
     }
     *n = node->n;
@@ -340,34 +194,34 @@ static int corr_matchers(const corr_ctx_t *c, const config_node_t *node, const c
         } else if (item->type == CONFIG_NODE_MAPPING) {
             const char *field, *op = "=", *value;
             const config_node_t *v = config_node_get(item, "value");
-            if (corr_keys(c, item, key, allowed) != 0) {
+            if (rulefile_check_keys_bare(c, item, key, allowed) != 0) {
                 return -1;
             }
             if (!config_node_get(item, "field")) {
-                return corr_fail(c, item->line, key, "a matcher map needs field: and value:");
+                return rulefile_fail(c, item->line, key, "a matcher map needs field: and value:");
             }
-            if (corr_name(c, config_node_get(item, "field"), "field", &field) != 0) {
+            if (rulefile_name(c, config_node_get(item, "field"), "field", &field) != 0) {
                 return -1;
             }
             if (config_node_get(item, "op") &&
-                corr_name(c, config_node_get(item, "op"), "op", &op) != 0) {
+                rulefile_name(c, config_node_get(item, "op"), "op", &op) != 0) {
                 return -1;
             }
             if (!v || (config_node_is_null(v) && !v->quoted)) {
-                return corr_fail(c, item->line, key,
-                                 "a matcher map needs value: (write \"\" for empty)");
+                return rulefile_fail(c, item->line, key,
+                                     "a matcher map needs value: (write \"\" for empty)");
             }
-            if (corr_scalar(c, v, "value", &value) != 0) {
+            if (rulefile_scalar(c, v, "value", &value) != 0) {
                 return -1;
             }
             rc = corr_matcher_build(field, op, value, &(*out)[i], why, sizeof why);
         } else {
-            return corr_fail(c, item->line, key,
-                             "expected \"field op value\" or {field, op, value}, got a %s",
-                             config_node_type_name(item));
+            return rulefile_fail(c, item->line, key,
+                                 "expected \"field op value\" or {field, op, value}, got a %s",
+                                 config_node_type_name(item));
         }
         if (rc != 0) {
-            return corr_fail(c, item->line, key, "%s", why);
+            return rulefile_fail(c, item->line, key, "%s", why);
         }
         (*out)[i].line = item->line;
     }
@@ -376,7 +230,7 @@ static int corr_matchers(const corr_ctx_t *c, const config_node_t *node, const c
 
 /* ---- Loading: sections ------------------------------------------------------- */
 
-static int corr_load_defaults(const corr_ctx_t *c, const config_node_t *node, corr_rules_t *r,
+static int corr_load_defaults(const rulefile_t *c, const config_node_t *node, corr_rules_t *r,
                               corr_rule_defaults_t *d)
 {
     static const char *const allowed[] = {
@@ -384,7 +238,7 @@ static int corr_load_defaults(const corr_ctx_t *c, const config_node_t *node, co
         "reopen_window",   "min_alerts", NULL};
     static const char *const flap_allowed[] = {"changes", "window", "settle", NULL};
     const config_node_t *v;
-    if (corr_keys(c, node, "defaults", allowed) != 0) {
+    if (rulefile_check_keys_bare(c, node, "defaults", allowed) != 0) {
         return -1;
     }
     if ((v = config_node_get(node, "resolve_timeout")) &&
@@ -411,7 +265,7 @@ static int corr_load_defaults(const corr_ctx_t *c, const config_node_t *node, co
     if (!f) {
         return 0;
     }
-    if (corr_keys(c, f, "flapping", flap_allowed) != 0) {
+    if (rulefile_check_keys_bare(c, f, "flapping", flap_allowed) != 0) {
         return -1;
     }
     if ((v = config_node_get(f, "changes")) &&
@@ -429,10 +283,10 @@ static int corr_load_defaults(const corr_ctx_t *c, const config_node_t *node, co
     return 0;
 }
 
-static int corr_load_sources(const corr_ctx_t *c, const config_node_t *node, corr_rules_t *r)
+static int corr_load_sources(const rulefile_t *c, const config_node_t *node, corr_rules_t *r)
 {
     static const char *const allowed[] = {"name", "resolve_timeout", NULL};
-    if (corr_seq(c, node, "sources") != 0) {
+    if (rulefile_seq(c, node, "sources") != 0) {
         return -1;
     }
     r->nsource_timeouts = node->n;
@@ -443,23 +297,23 @@ static int corr_load_sources(const corr_ctx_t *c, const config_node_t *node, cor
         const config_node_t *item = node->children[i];
         corr_source_timeout_t *s = &r->source_timeouts[i];
         const char *name;
-        if (corr_keys(c, item, "sources", allowed) != 0) {
+        if (rulefile_check_keys_bare(c, item, "sources", allowed) != 0) {
             goto done;
         }
         if (!config_node_get(item, "name") || !config_node_get(item, "resolve_timeout")) {
-            corr_fail(c, item->line, "sources", "each source needs name: and resolve_timeout:");
+            rulefile_fail(c, item->line, "sources", "each source needs name: and resolve_timeout:");
             goto done;
         }
-        if (corr_name(c, config_node_get(item, "name"), "name", &name) != 0 ||
+        if (rulefile_name(c, config_node_get(item, "name"), "name", &name) != 0 ||
             corr_duration(c, config_node_get(item, "resolve_timeout"), "resolve_timeout", 0,
                           CORR_MAX_DURATION, &s->resolve_timeout_us) != 0) {
             goto done;
         }
-        lines[i] = corr_key_line(item, "name");
+        lines[i] = rulefile_key_line(item, "name");
         for (size_t j = 0; j < i; j++) {
             if (strcmp(r->source_timeouts[j].source, name) == 0) {
-                corr_fail(c, lines[i], "name", "duplicate source \"%s\" (first at line %d)", name,
-                          lines[j]);
+                rulefile_fail(c, lines[i], "name", "duplicate source \"%s\" (first at line %d)",
+                              name, lines[j]);
                 goto done;
             }
         }
@@ -473,9 +327,9 @@ done:
 }
 
 /* group_by: field references, unique. */
-static int corr_load_group_by(const corr_ctx_t *c, const config_node_t *node, corr_rule_t *rule)
+static int corr_load_group_by(const rulefile_t *c, const config_node_t *node, corr_rule_t *rule)
 {
-    if (corr_seq(c, node, "group_by") != 0) {
+    if (rulefile_seq(c, node, "group_by") != 0) {
         return -1;
     }
     rule->ngroup_by = node->n;
@@ -486,18 +340,18 @@ static int corr_load_group_by(const corr_ctx_t *c, const config_node_t *node, co
         const char *text, *label;
         corr_field_t fid;
         char why[512];
-        if (corr_name(c, item, "group_by", &text) != 0) {
+        if (rulefile_name(c, item, "group_by", &text) != 0) {
             return -1;
         }
         if (corr_field_parse(text, &fid, &label, why, sizeof why) != 0) {
-            return corr_fail(c, item->line, "group_by", "%s", why);
+            return rulefile_fail(c, item->line, "group_by", "%s", why);
         }
         for (size_t j = 0; j < i; j++) {
             bool same =
                 label ? (rule->group_by_label[j] && strcmp(rule->group_by_label[j], label) == 0)
                       : strcmp(rule->group_by[j], text) == 0;
             if (same) {
-                return corr_fail(c, item->line, "group_by", "\"%s\" is listed twice", text);
+                return rulefile_fail(c, item->line, "group_by", "\"%s\" is listed twice", text);
             }
         }
         rule->group_by[i] = xstrdup(text);
@@ -506,12 +360,12 @@ static int corr_load_group_by(const corr_ctx_t *c, const config_node_t *node, co
     return 0;
 }
 
-static int corr_load_rules(const corr_ctx_t *c, const config_node_t *node, corr_rules_t *r,
+static int corr_load_rules(const rulefile_t *c, const config_node_t *node, corr_rules_t *r,
                            const corr_rule_defaults_t *d)
 {
     static const char *const allowed[] = {"name",      "match",         "group_by",   "join_window",
                                           "hold_down", "reopen_window", "min_alerts", NULL};
-    if (corr_seq(c, node, "rules") != 0) {
+    if (rulefile_seq(c, node, "rules") != 0) {
         return -1;
     }
     r->nrules = node->n;
@@ -520,21 +374,21 @@ static int corr_load_rules(const corr_ctx_t *c, const config_node_t *node, corr_
         const config_node_t *item = node->children[i], *v;
         corr_rule_t *rule = &r->rules[i];
         const char *name;
-        if (corr_keys(c, item, "rules", allowed) != 0) {
+        if (rulefile_check_keys_bare(c, item, "rules", allowed) != 0) {
             return -1;
         }
         if (!config_node_get(item, "name")) {
-            return corr_fail(c, item->line, "rules", "every rule needs a name:");
+            return rulefile_fail(c, item->line, "rules", "every rule needs a name:");
         }
-        if (corr_name(c, config_node_get(item, "name"), "name", &name) != 0) {
+        if (rulefile_name(c, config_node_get(item, "name"), "name", &name) != 0) {
             return -1;
         }
-        rule->line = corr_key_line(item, "name");
+        rule->line = rulefile_key_line(item, "name");
         for (size_t j = 0; j < i; j++) {
             if (strcmp(r->rules[j].name, name) == 0) {
-                return corr_fail(c, rule->line, "name",
-                                 "duplicate rule name \"%s\" (first at line %d)", name,
-                                 r->rules[j].line);
+                return rulefile_fail(c, rule->line, "name",
+                                     "duplicate rule name \"%s\" (first at line %d)", name,
+                                     r->rules[j].line);
             }
         }
         rule->name = xstrdup(name);
@@ -573,7 +427,7 @@ static int corr_load_rules(const corr_ctx_t *c, const config_node_t *node, corr_
 
 /* Finds a cycle through the parents graph (iterative DFS, so a long chain
  * cannot overflow the stack); reports "a -> b -> a" at the closing node. */
-static int corr_topology_cycles(const corr_ctx_t *c, corr_rules_t *r)
+static int corr_topology_cycles(const rulefile_t *c, corr_rules_t *r)
 {
     size_t n = r->ntopology;
     unsigned char *color = xcalloc(n ? n : 1, 1); /* 0 new, 1 on the path, 2 done */
@@ -616,7 +470,7 @@ static int corr_topology_cycles(const corr_ctx_t *c, corr_rules_t *r)
                 }
                 size_t len = strlen(path);
                 snprintf(path + len, sizeof path - len, "%s", p->resource);
-                rc = corr_fail(c, node->line, "parents", "topology cycle: %s", path);
+                rc = rulefile_fail(c, node->line, "parents", "topology cycle: %s", path);
             }
         }
     }
@@ -626,10 +480,10 @@ static int corr_topology_cycles(const corr_ctx_t *c, corr_rules_t *r)
     return rc;
 }
 
-static int corr_load_nodes(const corr_ctx_t *c, const config_node_t *node, corr_rules_t *r)
+static int corr_load_nodes(const rulefile_t *c, const config_node_t *node, corr_rules_t *r)
 {
     static const char *const allowed[] = {"resource", "parents", NULL};
-    if (corr_seq(c, node, "nodes") != 0) {
+    if (rulefile_seq(c, node, "nodes") != 0) {
         return -1;
     }
     r->ntopology = node->n;
@@ -638,39 +492,39 @@ static int corr_load_nodes(const corr_ctx_t *c, const config_node_t *node, corr_
         const config_node_t *item = node->children[i];
         corr_topology_node_t *t = &r->topology[i];
         const char *res;
-        if (corr_keys(c, item, "nodes", allowed) != 0) {
+        if (rulefile_check_keys_bare(c, item, "nodes", allowed) != 0) {
             return -1;
         }
         if (!config_node_get(item, "resource")) {
-            return corr_fail(c, item->line, "nodes", "every node needs a resource:");
+            return rulefile_fail(c, item->line, "nodes", "every node needs a resource:");
         }
-        if (corr_name(c, config_node_get(item, "resource"), "resource", &res) != 0) {
+        if (rulefile_name(c, config_node_get(item, "resource"), "resource", &res) != 0) {
             return -1;
         }
         t->resource = xstrdup(res);
-        t->line = corr_key_line(item, "resource");
+        t->line = rulefile_key_line(item, "resource");
         const config_node_t *ps = config_node_get(item, "parents");
         if (!ps || config_node_is_null(ps)) {
             continue;
         }
         /* One parent may be written as a plain scalar. */
         size_t np = ps->type == CONFIG_NODE_SCALAR ? 1 : ps->n;
-        if (ps->type != CONFIG_NODE_SCALAR && corr_seq(c, ps, "parents") != 0) {
+        if (ps->type != CONFIG_NODE_SCALAR && rulefile_seq(c, ps, "parents") != 0) {
             return -1;
         }
         t->parents = xcalloc(np ? np : 1, sizeof *t->parents);
         for (size_t j = 0; j < np; j++) {
             const config_node_t *pn = ps->type == CONFIG_NODE_SCALAR ? ps : ps->children[j];
             const char *p;
-            if (corr_name(c, pn, "parents", &p) != 0) {
+            if (rulefile_name(c, pn, "parents", &p) != 0) {
                 return -1;
             }
             if (strcmp(p, res) == 0) {
-                return corr_fail(c, pn->line, "parents", "\"%s\" is its own parent", p);
+                return rulefile_fail(c, pn->line, "parents", "\"%s\" is its own parent", p);
             }
             for (size_t k = 0; k < j; k++) {
                 if (strcmp(t->parents[k], p) == 0) {
-                    return corr_fail(c, pn->line, "parents", "\"%s\" is listed twice", p);
+                    return rulefile_fail(c, pn->line, "parents", "\"%s\" is listed twice", p);
                 }
             }
             t->parents[j] = xstrdup(p);
@@ -683,22 +537,22 @@ static int corr_load_nodes(const corr_ctx_t *c, const config_node_t *node, corr_
         if (strcmp(a->resource, b->resource) == 0) {
             const corr_topology_node_t *first = a->line < b->line ? a : b;
             const corr_topology_node_t *later = a->line < b->line ? b : a;
-            return corr_fail(c, later->line, "resource",
-                             "duplicate topology node \"%s\" (first at line %d)", later->resource,
-                             first->line);
+            return rulefile_fail(c, later->line, "resource",
+                                 "duplicate topology node \"%s\" (first at line %d)",
+                                 later->resource, first->line);
         }
     }
     return corr_topology_cycles(c, r);
 }
 
-static int corr_load_topology(const corr_ctx_t *c, const config_node_t *node, corr_rules_t *r)
+static int corr_load_topology(const rulefile_t *c, const config_node_t *node, corr_rules_t *r)
 {
     static const char *const allowed[] = {"parent_label", "window", "on_parent_recovery", "nodes",
                                           NULL};
     static const char *const recovery[] = {"promote", "split", NULL};
     const config_node_t *v;
     int e;
-    if (corr_keys(c, node, "topology", allowed) != 0) {
+    if (rulefile_check_keys_bare(c, node, "topology", allowed) != 0) {
         return -1;
     }
     if ((v = config_node_get(node, "parent_label")) &&
@@ -710,7 +564,7 @@ static int corr_load_topology(const corr_ctx_t *c, const config_node_t *node, co
         return -1;
     }
     if ((v = config_node_get(node, "on_parent_recovery"))) {
-        if (corr_enum(c, v, "on_parent_recovery", recovery, &e) != 0) {
+        if (rulefile_enum(c, v, "on_parent_recovery", recovery, &e) != 0) {
             return -1;
         }
         r->parent_recovery = (corr_parent_recovery_t)e;
@@ -722,21 +576,21 @@ static int corr_load_topology(const corr_ctx_t *c, const config_node_t *node, co
 }
 
 /* days: mon..sun (or the full names), any case; bit 0 is Monday. */
-static int corr_load_days(const corr_ctx_t *c, const config_node_t *node, uint8_t *days)
+static int corr_load_days(const rulefile_t *c, const config_node_t *node, uint8_t *days)
 {
     static const char *const names[] = {"monday", "tuesday",  "wednesday", "thursday",
                                         "friday", "saturday", "sunday"};
-    if (corr_seq(c, node, "days") != 0) {
+    if (rulefile_seq(c, node, "days") != 0) {
         return -1;
     }
     if (node->n == 0) {
-        return corr_fail(c, node->line, "days", "empty (omit days: for every day)");
+        return rulefile_fail(c, node->line, "days", "empty (omit days: for every day)");
     }
     *days = 0;
     for (size_t i = 0; i < node->n; i++) {
         const char *d;
         int found = -1;
-        if (corr_name(c, node->children[i], "days", &d) != 0) {
+        if (rulefile_name(c, node->children[i], "days", &d) != 0) {
             return -1;
         }
         for (int k = 0; k < 7 && found < 0; k++) {
@@ -746,22 +600,22 @@ static int corr_load_days(const corr_ctx_t *c, const config_node_t *node, uint8_
             }
         }
         if (found < 0) {
-            return corr_fail(c, node->children[i]->line, "days",
-                             "unknown day \"%s\" (use mon, tue, wed, thu, fri, sat, sun)", d);
+            return rulefile_fail(c, node->children[i]->line, "days",
+                                 "unknown day \"%s\" (use mon, tue, wed, thu, fri, sat, sun)", d);
         }
         if (*days & (1u << found)) {
-            return corr_fail(c, node->children[i]->line, "days", "\"%s\" is listed twice", d);
+            return rulefile_fail(c, node->children[i]->line, "days", "\"%s\" is listed twice", d);
         }
         *days |= (uint8_t)(1u << found);
     }
     return 0;
 }
 
-static int corr_load_maintenance(const corr_ctx_t *c, const config_node_t *node, corr_rules_t *r)
+static int corr_load_maintenance(const rulefile_t *c, const config_node_t *node, corr_rules_t *r)
 {
     static const char *const allowed[] = {"name",     "match",     "days",    "start",
                                           "duration", "time_zone", "comment", NULL};
-    if (corr_seq(c, node, "maintenance") != 0) {
+    if (rulefile_seq(c, node, "maintenance") != 0) {
         return -1;
     }
     r->nmaintenance = node->n;
@@ -770,27 +624,27 @@ static int corr_load_maintenance(const corr_ctx_t *c, const config_node_t *node,
         const config_node_t *item = node->children[i], *v;
         corr_maintenance_t *w = &r->maintenance[i];
         const char *name, *text;
-        if (corr_keys(c, item, "maintenance", allowed) != 0) {
+        if (rulefile_check_keys_bare(c, item, "maintenance", allowed) != 0) {
             return -1;
         }
         static const char *const required[] = {"name", "match", "start", "duration", NULL};
         for (size_t k = 0; required[k]; k++) {
             if (!config_node_get(item, required[k])) {
-                return corr_fail(c, item->line, "maintenance",
-                                 "every window needs name:, match:, start: and duration: "
-                                 "(%s: is missing)",
-                                 required[k]);
+                return rulefile_fail(c, item->line, "maintenance",
+                                     "every window needs name:, match:, start: and duration: "
+                                     "(%s: is missing)",
+                                     required[k]);
             }
         }
-        if (corr_name(c, config_node_get(item, "name"), "name", &name) != 0) {
+        if (rulefile_name(c, config_node_get(item, "name"), "name", &name) != 0) {
             return -1;
         }
-        w->line = corr_key_line(item, "name");
+        w->line = rulefile_key_line(item, "name");
         for (size_t j = 0; j < i; j++) {
             if (strcmp(r->maintenance[j].name, name) == 0) {
-                return corr_fail(c, w->line, "name",
-                                 "duplicate maintenance window \"%s\" (first at line %d)", name,
-                                 r->maintenance[j].line);
+                return rulefile_fail(c, w->line, "name",
+                                     "duplicate maintenance window \"%s\" (first at line %d)", name,
+                                     r->maintenance[j].line);
             }
         }
         w->name = xstrdup(name);
@@ -804,14 +658,14 @@ static int corr_load_maintenance(const corr_ctx_t *c, const config_node_t *node,
             return -1;
         }
         v = config_node_get(item, "start");
-        if (corr_scalar(c, v, "start", &text) != 0) {
+        if (rulefile_scalar(c, v, "start", &text) != 0) {
             return -1;
         }
         int hh, mm, used = 0;
         if (sscanf(text, "%2d:%2d%n", &hh, &mm, &used) != 2 || used != 5 || text[5] != '\0' ||
             hh < 0 || hh > 23 || mm < 0 || mm > 59) {
-            return corr_fail(c, v->line, "start",
-                             "\"%s\" is not a time of day (HH:MM, 00:00 to 23:59)", text);
+            return rulefile_fail(c, v->line, "start",
+                                 "\"%s\" is not a time of day (HH:MM, 00:00 to 23:59)", text);
         }
         w->start_minute = hh * 60 + mm;
         int64_t dur;
@@ -820,22 +674,24 @@ static int corr_load_maintenance(const corr_ctx_t *c, const config_node_t *node,
             return -1;
         }
         if (dur % CORR_MIN != 0) {
-            return corr_fail(c, v->line, "duration", "\"%s\" is not a whole number of minutes",
-                             v->value);
+            return rulefile_fail(c, v->line, "duration", "\"%s\" is not a whole number of minutes",
+                                 v->value);
         }
         w->duration_minutes = (int)(dur / CORR_MIN);
         const char *zone = "UTC";
-        if ((v = config_node_get(item, "time_zone")) && corr_name(c, v, "time_zone", &zone) != 0) {
+        if ((v = config_node_get(item, "time_zone")) &&
+            rulefile_name(c, v, "time_zone", &zone) != 0) {
             return -1;
         }
         char why[256];
         w->tz = tz_load(zone, why, sizeof why);
         if (!w->tz) {
-            return corr_fail(c, v ? v->line : w->line, "time_zone", "%s", why);
+            return rulefile_fail(c, v ? v->line : w->line, "time_zone", "%s", why);
         }
         w->time_zone = xstrdup(zone);
         const char *comment = "";
-        if ((v = config_node_get(item, "comment")) && corr_scalar(c, v, "comment", &comment) != 0) {
+        if ((v = config_node_get(item, "comment")) &&
+            rulefile_scalar(c, v, "comment", &comment) != 0) {
             return -1;
         }
         w->comment = xstrdup(comment);
@@ -861,56 +717,56 @@ corr_rules_t *corr_rules_default(void)
     return r;
 }
 
-static int corr_rules_build(const config_node_t *root, const char *file, corr_rules_t **out,
-                            char *err, size_t errlen)
+/* rulefile_build_fn: arg is the caller's corr_rules_t **. */
+static int corr_rules_build(const rulefile_t *rf, const config_node_t *root, void *arg)
 {
     static const char *const allowed[] = {"domain_key", "unmatched", "defaults",    "sources",
                                           "rules",      "topology",  "maintenance", NULL};
     static const char *const unmatched[] = {"per_fingerprint", "per_resource", "none", NULL};
-    corr_ctx_t c = {file, err, errlen};
+    corr_rules_t **out = arg;
     corr_rules_t *r = corr_rules_default();
     corr_rule_defaults_t d = {CORR_DEF_JOIN_WINDOW, CORR_DEF_HOLD_DOWN, CORR_DEF_REOPEN_WINDOW,
                               CORR_DEF_MIN_ALERTS};
     const config_node_t *v;
     int e;
     free(r->path);
-    r->path = xstrdup(file);
+    r->path = xstrdup(rf->file);
     if (!root) { /* an empty file: every default */
         *out = r;
         return 0;
     }
-    if (corr_keys(&c, root, "(top level)", allowed) != 0) {
+    if (rulefile_check_keys_bare(rf, root, "(top level)", allowed) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "domain_key")) &&
-        corr_label_setting(&c, v, "domain_key", &r->domain_key) != 0) {
+        corr_label_setting(rf, v, "domain_key", &r->domain_key) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "unmatched"))) {
-        if (corr_enum(&c, v, "unmatched", unmatched, &e) != 0) {
+        if (rulefile_enum(rf, v, "unmatched", unmatched, &e) != 0) {
             goto fail;
         }
         r->unmatched = (corr_unmatched_t)e;
     }
     /* defaults first: rules inherit from it wherever it is written. */
     if ((v = config_node_get(root, "defaults")) && !config_node_is_null(v) &&
-        corr_load_defaults(&c, v, r, &d) != 0) {
+        corr_load_defaults(rf, v, r, &d) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "sources")) && !config_node_is_null(v) &&
-        corr_load_sources(&c, v, r) != 0) {
+        corr_load_sources(rf, v, r) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "rules")) && !config_node_is_null(v) &&
-        corr_load_rules(&c, v, r, &d) != 0) {
+        corr_load_rules(rf, v, r, &d) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "topology")) && !config_node_is_null(v) &&
-        corr_load_topology(&c, v, r) != 0) {
+        corr_load_topology(rf, v, r) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "maintenance")) && !config_node_is_null(v) &&
-        corr_load_maintenance(&c, v, r) != 0) {
+        corr_load_maintenance(rf, v, r) != 0) {
         goto fail;
     }
     *out = r;
@@ -923,26 +779,14 @@ fail:
 int corr_rules_parse(const char *text, size_t len, const char *name, corr_rules_t **out, char *err,
                      size_t errlen)
 {
-    config_node_t *root = NULL;
     *out = NULL;
-    if (config_parse_string(name, text, len, &root, err, errlen) != 0) {
-        return -1;
-    }
-    int rc = corr_rules_build(root, name, out, err, errlen);
-    config_node_destroy(&root);
-    return rc;
+    return rulefile_parse(name, text, len, corr_rules_build, out, err, errlen);
 }
 
 int corr_rules_load(const char *path, corr_rules_t **out, char *err, size_t errlen)
 {
-    config_node_t *root = NULL;
     *out = NULL;
-    if (config_parse_file(path, &root, err, errlen) != 0) {
-        return -1;
-    }
-    int rc = corr_rules_build(root, path, out, err, errlen);
-    config_node_destroy(&root);
-    return rc;
+    return rulefile_load(path, corr_rules_build, out, err, errlen);
 }
 
 static void corr_matchers_free(corr_matcher_t *m, size_t n)
