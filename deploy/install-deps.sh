@@ -26,6 +26,8 @@ PACKAGES=(
     prometheus-alertmanager
     # runs the Zabbix media type's JavaScript in test_clients_tools.sh
     nodejs
+    # the web console's browser test (tests/browser: playwright-core from npm)
+    npm chromium
     procps iproute2 util-linux tzdata
     gnuplot-nox
 )
