@@ -320,6 +320,7 @@ correlator:
 ticketer:
   stream: quickstart-ticketer-1
   routing: "$ROUTING"
+  console_dir: "$ROOT/ticketer/console"
   http:
     listen: "$TICKETER_LISTEN"
   pid_file: "$RUN/alertdesk-ticketer.pid"
@@ -539,6 +540,7 @@ alertdesk is running.
   ingest ZeroMQ   $ZMQ_LISTEN   events published on $PUBLISH
   correlator      http://$CORRELATOR_LISTEN   (GET /healthz, /metrics); rules: deploy/examples/correlation-rules.yml
   ticketer API    http://$TICKETER_LISTEN   (/api/v1/tickets ..., GET /healthz, /metrics); routing: deploy/examples/ticket-routing.yml
+  web console     http://$TICKETER_LISTEN/   sign in with \$ALERTDESK_AGENT_TOKEN or \$ALERTDESK_ADMIN_TOKEN (var/quickstart.env)
   notifier        http://$NOTIFIER_LISTEN   (/ack/<token>, GET /healthz, /metrics); people: var/people.yml
   page sink       http://127.0.0.1:$SINK_PORT   every page as a JSON line in var/log/pages.jsonl
   PostgreSQL      psql "$DATABASE_URL"
