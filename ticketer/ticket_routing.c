@@ -42,7 +42,6 @@
  */
 #include "ticket_routing.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +49,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "rulefile.h"
 #include "xalloc.h"
 
 #define RT_S   INT64_C(1000000)
@@ -157,204 +157,12 @@ const sla_calendar_t *ticket_routing_calendar(const ticket_routing_t *r, const c
 
 /* ---- Loading: helpers --------------------------------------------------------------- */
 
-typedef struct {
-    const char *file;
-    char *err;
-    size_t errlen;
-} rt_ctx_t;
-
-static int rt_fail(const rt_ctx_t *c, int line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int rt_fail(const rt_ctx_t *c, int line, const char *key, const char *fmt, ...)
+/* A duration in [0, RT_MAX_DURATION]; "0" or a number with a unit. This
+ * file's wording: "needs a unit (e.g. 4m or 4h)", "out of range (0 to 365d)". */
+static int rt_duration(const rulefile_t *c, const config_node_t *node, const char *key,
+                       int64_t *out)
 {
-    char reason[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    config_error(c->err, c->errlen, c->file, line, key, "%s", reason);
-    return -1;
-}
-
-/* "path.leaf" (or leaf alone at the top level) into buf. */
-static const char *rt_key(char *buf, size_t len, const char *path, const char *leaf)
-{
-    /* By hand: keys are short, and snprintf's truncation check cannot see it. */
-    size_t at = 0;
-    const char *parts[] = {path, *path ? "." : "", leaf};
-    for (size_t p = 0; p < 3; p++) {
-        for (const char *s = parts[p]; *s && at + 1 < len; s++) {
-            buf[at++] = *s;
-        }
-    }
-    buf[at] = '\0';
-    return buf;
-}
-
-/* Every key of map must be in allowed; errors name "path.key". */
-static int rt_keys(const rt_ctx_t *c, const config_node_t *map, const char *path,
-                   const char *const *allowed)
-{
-    if (*path) {
-        return config_check_keys(map, c->file, path, allowed, c->err, c->errlen);
-    }
-    /* The top level has no path to prefix: the same check, key alone. */
-    if (!map || map->type != CONFIG_NODE_MAPPING) {
-        return rt_fail(c, map ? map->line : 0, NULL, "expected a mapping, got a %s",
-                       config_node_type_name(map));
-    }
-    for (size_t i = 0; i < map->n; i++) {
-        const char *best = NULL;
-        int best_d = 3;
-        bool ok = false;
-        for (size_t j = 0; allowed[j] && !ok; j++) {
-            ok = strcmp(map->keys[i], allowed[j]) == 0;
-            int d = config_edit_distance(map->keys[i], allowed[j], 2);
-            if (d < best_d) {
-                best_d = d;
-                best = allowed[j];
-            }
-        }
-        if (!ok) {
-            return best ? rt_fail(c, map->key_lines[i], map->keys[i],
-                                  "unknown key (did you mean \"%s\"?)", best)
-                        : rt_fail(c, map->key_lines[i], map->keys[i], "unknown key");
-        }
-    }
-    return 0;
-}
-
-/* The line of key in map (its own line), or the map's. */
-static int rt_key_line(const config_node_t *map, const char *key)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        if (strcmp(map->keys[i], key) == 0) {
-            return map->key_lines[i];
-        }
-    }
-    return map->line;
-}
-
-static int rt_scalar(const rt_ctx_t *c, const config_node_t *node, const char *key,
-                     const char **out)
-{
-    *out = "";
-    if (!node || node->type != CONFIG_NODE_SCALAR) {
-        return rt_fail(c, node ? node->line : 0, key, "expected a scalar, got a %s",
-                       config_node_type_name(node));
-    }
-    *out = node->value;
-    return 0;
-}
-
-static int rt_seq(const rt_ctx_t *c, const config_node_t *node, const char *key)
-{
-    if (!node || node->type != CONFIG_NODE_SEQUENCE) {
-        return rt_fail(c, node ? node->line : 0, key, "expected a sequence, got a %s",
-                       config_node_type_name(node));
-    }
-    return 0;
-}
-
-/* A required name: letters, digits, '_' and '-' (they appear in messages,
- * the API and ticket views). */
-static int rt_name(const rt_ctx_t *c, const config_node_t *item, const char *path, const char *what,
-                   const char **out)
-{
-    char key[160];
-    const config_node_t *v = config_node_get(item, "name");
-    rt_key(key, sizeof key, path, "name");
-    if (!v) {
-        return rt_fail(c, item->line, path, "every %s needs a name:", what);
-    }
-    if (rt_scalar(c, v, key, out) != 0) {
-        return -1;
-    }
-    if (**out == '\0') {
-        return rt_fail(c, v->line, key, "must not be empty");
-    }
-    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
-    if ((*out)[strspn(*out, ok)] != '\0') {
-        return rt_fail(c, v->line, key, "\"%s\" is not a name (letters, digits, _ and -)", *out);
-    }
-    return 0;
-}
-
-/* A duration in [0, RT_MAX_DURATION]; "0" or a number with a unit. */
-static int rt_duration(const rt_ctx_t *c, const config_node_t *node, const char *key, int64_t *out)
-{
-    const char *text;
-    if (rt_scalar(c, node, key, &text) != 0) {
-        return -1;
-    }
-    size_t digits = strspn(text, "0123456789");
-    if (digits > 0 && text[digits] == '\0' && strcmp(text, "0") != 0) {
-        return rt_fail(c, node->line, key, "\"%s\" needs a unit (e.g. %sm or %sh)", text, text,
-                       text);
-    }
-    char why[256];
-    int64_t us;
-    if (config_parse_duration(text, 1, &us, why, sizeof why) != 0) {
-        return rt_fail(c, node->line, key, "%s", why);
-    }
-    if (us < 0 || us > RT_MAX_DURATION) {
-        return rt_fail(c, node->line, key, "%s is out of range (0 to 365d)", text);
-    }
-    *out = us;
-    return 0;
-}
-
-static int rt_bool(const rt_ctx_t *c, const config_node_t *node, const char *key, bool *out)
-{
-    const char *text;
-    char why[256];
-    if (rt_scalar(c, node, key, &text) != 0) {
-        return -1;
-    }
-    if (config_parse_bool(text, out, why, sizeof why) != 0) {
-        return rt_fail(c, node->line, key, "%s", why);
-    }
-    return 0;
-}
-
-/* The nearest of n names (stride apart, first field a char *) within two
- * edits, as " (did you mean \"x\"?)", or "". */
-static void rt_suggest(const char *text, const void *items, size_t n, size_t stride, char *buf,
-                       size_t len)
-{
-    const char *best = NULL;
-    int best_d = 3;
-    for (size_t i = 0; i < n; i++) {
-        const char *name = *(char *const *)((const char *)items + i * stride);
-        int d = config_edit_distance(text, name, 2);
-        if (d < best_d || (d == best_d && best && strcasecmp(text, name) == 0)) {
-            best_d = d;
-            best = name;
-        }
-    }
-    if (best) {
-        snprintf(buf, len, " (did you mean \"%s\"?)", best);
-    } else {
-        buf[0] = '\0';
-    }
-}
-
-/* A name that must be unique among the first n items (stride apart, the
- * name first in each, the line at line_off). */
-static int rt_unique(const rt_ctx_t *c, const char *name, int line, const char *key,
-                     const char *what, const void *items, size_t n, size_t stride, size_t line_off)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *item = (const char *)items + i * stride;
-        if (strcmp(*(char *const *)item, name) == 0) {
-            int first;
-            memcpy(&first, item + line_off, sizeof first);
-            return rt_fail(c, line, key, "duplicate %s \"%s\" (first at line %d)", what, name,
-                           first);
-        }
-    }
-    return 0;
+    return rulefile_duration(c, node, key, 0, RT_MAX_DURATION, "m h", "0 to 365d", out);
 }
 
 /* ---- Loading: queues ---------------------------------------------------------------- */
@@ -368,11 +176,11 @@ static void rt_queue_set(ticket_queue_t *q, const char *name, const char *prefix
     q->auto_close_after_us = RT_DEF_AUTO_CLOSE;
 }
 
-static int rt_load_queues(const rt_ctx_t *c, const config_node_t *node, ticket_routing_t *r)
+static int rt_load_queues(const rulefile_t *c, const config_node_t *node, ticket_routing_t *r)
 {
     static const char *const allowed[] = {"name", "key_prefix", "auto_resolve", "auto_close_after",
                                           NULL};
-    if (rt_seq(c, node, "queues") != 0) {
+    if (rulefile_seq(c, node, "queues") != 0) {
         return -1;
     }
     r->queues = xcalloc(node->n ? node->n : 1, sizeof *r->queues);
@@ -381,12 +189,14 @@ static int rt_load_queues(const rt_ctx_t *c, const config_node_t *node, ticket_r
         char path[64], key[160];
         const char *name;
         snprintf(path, sizeof path, "queues[%zu]", i);
-        if (rt_keys(c, item, path, allowed) != 0 || rt_name(c, item, path, "queue", &name) != 0) {
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
+            rulefile_ident(c, item, path, "queue", &name) != 0) {
             return -1;
         }
-        int line = rt_key_line(item, "name");
-        if (rt_unique(c, name, line, rt_key(key, sizeof key, path, "name"), "queue", r->queues,
-                      r->nqueues, sizeof *r->queues, offsetof(ticket_queue_t, line)) != 0) {
+        int line = rulefile_key_line(item, "name");
+        if (rulefile_unique(c, name, line, rulefile_key(key, sizeof key, path, "name"), "queue",
+                            r->queues, r->nqueues, sizeof *r->queues,
+                            offsetof(ticket_queue_t, line)) != 0) {
             return -1;
         }
         /* Default prefix: the name upper-cased, letters and digits only. */
@@ -402,8 +212,8 @@ static int rt_load_queues(const rt_ctx_t *c, const config_node_t *node, ticket_r
         upper[nu] = '\0';
         const char *prefix = upper;
         v = config_node_get(item, "key_prefix");
-        rt_key(key, sizeof key, path, "key_prefix");
-        if (v && rt_scalar(c, v, key, &prefix) != 0) {
+        rulefile_key(key, sizeof key, path, "key_prefix");
+        if (v && rulefile_scalar(c, v, key, &prefix) != 0) {
             return -1;
         }
         int prefix_line = v ? v->line : line;
@@ -411,30 +221,32 @@ static int rt_load_queues(const rt_ctx_t *c, const config_node_t *node, ticket_r
             prefix[strspn(prefix, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")] != '\0' ||
             strlen(prefix) > RT_MAX_PREFIX) {
             if (!v) {
-                return rt_fail(
+                return rulefile_fail(
                     c, line, path,
                     "queue \"%s\" gives no key prefix (A-Z first): write key_prefix:", name);
             }
-            return rt_fail(c, prefix_line, key,
-                           "\"%s\" is not a key prefix (A-Z, then A-Z and 0-9, up to %d)", prefix,
-                           RT_MAX_PREFIX);
+            return rulefile_fail(c, prefix_line, key,
+                                 "\"%s\" is not a key prefix (A-Z, then A-Z and 0-9, up to %d)",
+                                 prefix, RT_MAX_PREFIX);
         }
         for (size_t j = 0; j < r->nqueues; j++) {
             if (strcmp(r->queues[j].key_prefix, prefix) == 0) {
-                return rt_fail(c, prefix_line, key,
-                               "\"%s\" is already the prefix of queue \"%s\" (line %d): ticket "
-                               "keys must be unique",
-                               prefix, r->queues[j].name, r->queues[j].line);
+                return rulefile_fail(
+                    c, prefix_line, key,
+                    "\"%s\" is already the prefix of queue \"%s\" (line %d): ticket "
+                    "keys must be unique",
+                    prefix, r->queues[j].name, r->queues[j].line);
             }
         }
         ticket_queue_t *q = &r->queues[r->nqueues++];
         rt_queue_set(q, name, prefix, line);
         if ((v = config_node_get(item, "auto_resolve")) &&
-            rt_bool(c, v, rt_key(key, sizeof key, path, "auto_resolve"), &q->auto_resolve) != 0) {
+            rulefile_bool(c, v, rulefile_key(key, sizeof key, path, "auto_resolve"),
+                          &q->auto_resolve) != 0) {
             return -1;
         }
         if ((v = config_node_get(item, "auto_close_after")) &&
-            rt_duration(c, v, rt_key(key, sizeof key, path, "auto_close_after"),
+            rt_duration(c, v, rulefile_key(key, sizeof key, path, "auto_close_after"),
                         &q->auto_close_after_us) != 0) {
             return -1;
         }
@@ -444,89 +256,60 @@ static int rt_load_queues(const rt_ctx_t *c, const config_node_t *node, ticket_r
 
 /* ---- Loading: calendars ------------------------------------------------------------- */
 
-/* "mon" .. "sun" (or the full name), any case: 0..6, or -1. */
-static int rt_day(const char *text, size_t len)
-{
-    static const char *const names[] = {"monday", "tuesday",  "wednesday", "thursday",
-                                        "friday", "saturday", "sunday"};
-    for (int d = 0; d < 7; d++) {
-        if ((len == 3 || len == strlen(names[d])) && strncasecmp(text, names[d], len) == 0) {
-            return d;
-        }
-    }
-    return -1;
-}
-
-/* "HH:MM-HH:MM" with 00:00 <= start < end <= 24:00. */
-static int rt_slot(const char *text, sla_hours_t *out)
-{
-    int h1, m1, h2, m2, used = 0;
-    if (sscanf(text, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &used) != 4 || used != 11 ||
-        text[11] != '\0' || strlen(text) != 11) {
-        return -1;
-    }
-    if (h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
-        (h2 == 24 && m2 != 0)) {
-        return -1;
-    }
-    out->start_minute = h1 * 60 + m1;
-    out->end_minute = h2 * 60 + m2;
-    return out->start_minute < out->end_minute ? 0 : -1;
-}
-
 static int rt_hours_cmp(const void *a, const void *b)
 {
     const sla_hours_t *x = a, *y = b;
     return (x->start_minute > y->start_minute) - (x->start_minute < y->start_minute);
 }
 
-static int rt_load_hours(const rt_ctx_t *c, const config_node_t *node, const char *path,
+static int rt_load_hours(const rulefile_t *c, const config_node_t *node, const char *path,
                          sla_calendar_t *cal)
 {
     int day_line[7] = {0};
     if (!node || node->type != CONFIG_NODE_MAPPING) {
-        return rt_fail(c, node ? node->line : 0, path,
-                       "expected a mapping of days to hours (mon-fri: \"09:00-17:00\"), got a %s",
-                       config_node_type_name(node));
+        return rulefile_fail(
+            c, node ? node->line : 0, path,
+            "expected a mapping of days to hours (mon-fri: \"09:00-17:00\"), got a %s",
+            config_node_type_name(node));
     }
     for (size_t i = 0; i < node->n; i++) {
         const char *k = node->keys[i];
         const config_node_t *v = node->children[i];
         char key[160];
-        rt_key(key, sizeof key, path, k);
+        rulefile_key(key, sizeof key, path, k);
         /* The days: "mon" or a range "mon-fri" (no wrapping past sunday). */
         const char *dash = strchr(k, '-');
-        int from = rt_day(k, dash ? (size_t)(dash - k) : strlen(k));
-        int to = dash ? rt_day(dash + 1, strlen(dash + 1)) : from;
+        int from = rulefile_day(k, dash ? (size_t)(dash - k) : strlen(k));
+        int to = dash ? rulefile_day(dash + 1, strlen(dash + 1)) : from;
         if (from < 0 || to < 0) {
-            return rt_fail(c, node->key_lines[i], key,
-                           "unknown day (use mon, tue, wed, thu, fri, sat, sun, or a range "
-                           "such as mon-fri)");
+            return rulefile_fail(c, node->key_lines[i], key,
+                                 "unknown day (use mon, tue, wed, thu, fri, sat, sun, or a range "
+                                 "such as mon-fri)");
         }
         if (to < from) {
-            return rt_fail(c, node->key_lines[i], key,
-                           "a day range runs from monday to sunday (write two keys for a "
-                           "range that wraps)");
+            return rulefile_fail(c, node->key_lines[i], key,
+                                 "a day range runs from monday to sunday (write two keys for a "
+                                 "range that wraps)");
         }
         /* The slots: one string, a list of them, or [] for closed. */
         size_t n = v->type == CONFIG_NODE_SCALAR ? 1 : v->n;
-        if (v->type != CONFIG_NODE_SCALAR && rt_seq(c, v, key) != 0) {
+        if (v->type != CONFIG_NODE_SCALAR && rulefile_seq(c, v, key) != 0) {
             return -1;
         }
         sla_hours_t *slots = xcalloc(n ? n : 1, sizeof *slots);
         for (size_t j = 0; j < n; j++) {
             const config_node_t *s = v->type == CONFIG_NODE_SCALAR ? v : v->children[j];
             const char *text;
-            if (rt_scalar(c, s, key, &text) != 0) {
+            if (rulefile_scalar(c, s, key, &text) != 0) {
                 free(slots);
                 return -1;
             }
-            if (rt_slot(text, &slots[j]) != 0) {
+            if (rulefile_hours(text, &slots[j].start_minute, &slots[j].end_minute) != 0) {
                 free(slots);
-                return rt_fail(c, s->line, key,
-                               "\"%s\" is not opening hours (HH:MM-HH:MM, start before end, "
-                               "24:00 at most)",
-                               text);
+                return rulefile_fail(c, s->line, key,
+                                     "\"%s\" is not opening hours (HH:MM-HH:MM, start before end, "
+                                     "24:00 at most)",
+                                     text);
             }
         }
         qsort(slots, n, sizeof *slots, rt_hours_cmp);
@@ -535,16 +318,17 @@ static int rt_load_hours(const rt_ctx_t *c, const config_node_t *node, const cha
                 int a = slots[j - 1].start_minute, b = slots[j - 1].end_minute;
                 int x = slots[j].start_minute, y = slots[j].end_minute;
                 free(slots);
-                return rt_fail(c, v->line, key, "%02d:%02d-%02d:%02d overlaps %02d:%02d-%02d:%02d",
-                               a / 60, a % 60, b / 60, b % 60, x / 60, x % 60, y / 60, y % 60);
+                return rulefile_fail(c, v->line, key,
+                                     "%02d:%02d-%02d:%02d overlaps %02d:%02d-%02d:%02d", a / 60,
+                                     a % 60, b / 60, b % 60, x / 60, x % 60, y / 60, y % 60);
             }
         }
         for (int d = from; d <= to; d++) {
             if (day_line[d]) {
                 static const char *const abbr[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
                 free(slots);
-                return rt_fail(c, node->key_lines[i], key, "%s already has hours (line %d)",
-                               abbr[d], day_line[d]);
+                return rulefile_fail(c, node->key_lines[i], key, "%s already has hours (line %d)",
+                                     abbr[d], day_line[d]);
             }
             day_line[d] = node->key_lines[i];
             cal->hours[d] = xcalloc(n ? n : 1, sizeof *slots);
@@ -554,9 +338,9 @@ static int rt_load_hours(const rt_ctx_t *c, const config_node_t *node, const cha
         free(slots);
     }
     if (!sla_calendar_has_hours(cal)) {
-        return rt_fail(c, node->line, path,
-                       "no open hours in the whole week (an SLA on this calendar would never "
-                       "fall due)");
+        return rulefile_fail(c, node->line, path,
+                             "no open hours in the whole week (an SLA on this calendar would never "
+                             "fall due)");
     }
     return 0;
 }
@@ -567,10 +351,10 @@ static int rt_day_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int rt_load_holidays(const rt_ctx_t *c, const config_node_t *node, const char *path,
+static int rt_load_holidays(const rulefile_t *c, const config_node_t *node, const char *path,
                             sla_calendar_t *cal)
 {
-    if (rt_seq(c, node, path) != 0) {
+    if (rulefile_seq(c, node, path) != 0) {
         return -1;
     }
     cal->holidays = xcalloc(node->n ? node->n : 1, sizeof *cal->holidays);
@@ -578,7 +362,7 @@ static int rt_load_holidays(const rt_ctx_t *c, const config_node_t *node, const 
         const config_node_t *v = node->children[i];
         const char *text;
         int y, m, d, used = 0;
-        if (rt_scalar(c, v, path, &text) != 0) {
+        if (rulefile_scalar(c, v, path, &text) != 0) {
             return -1;
         }
         int64_t yy;
@@ -591,11 +375,11 @@ static int rt_load_holidays(const rt_ctx_t *c, const config_node_t *node, const 
             ok = yy == y && mm == m && dd == d; /* refuses 2026-02-30 */
         }
         if (!ok) {
-            return rt_fail(c, v->line, path, "\"%s\" is not a date (YYYY-MM-DD)", text);
+            return rulefile_fail(c, v->line, path, "\"%s\" is not a date (YYYY-MM-DD)", text);
         }
         for (size_t j = 0; j < cal->nholidays; j++) {
             if (cal->holidays[j] == day) {
-                return rt_fail(c, v->line, path, "%s is listed twice", text);
+                return rulefile_fail(c, v->line, path, "%s is listed twice", text);
             }
         }
         cal->holidays[cal->nholidays++] = day;
@@ -604,10 +388,10 @@ static int rt_load_holidays(const rt_ctx_t *c, const config_node_t *node, const 
     return 0;
 }
 
-static int rt_load_calendars(const rt_ctx_t *c, const config_node_t *node, ticket_routing_t *r)
+static int rt_load_calendars(const rulefile_t *c, const config_node_t *node, ticket_routing_t *r)
 {
     static const char *const allowed[] = {"name", "time_zone", "hours", "holidays", NULL};
-    if (rt_seq(c, node, "calendars") != 0) {
+    if (rulefile_seq(c, node, "calendars") != 0) {
         return -1;
     }
     r->calendars = xcalloc(node->n ? node->n : 1, sizeof *r->calendars);
@@ -616,14 +400,14 @@ static int rt_load_calendars(const rt_ctx_t *c, const config_node_t *node, ticke
         char path[64], key[160];
         const char *name;
         snprintf(path, sizeof path, "calendars[%zu]", i);
-        if (rt_keys(c, item, path, allowed) != 0 ||
-            rt_name(c, item, path, "calendar", &name) != 0) {
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
+            rulefile_ident(c, item, path, "calendar", &name) != 0) {
             return -1;
         }
-        int line = rt_key_line(item, "name");
-        if (rt_unique(c, name, line, rt_key(key, sizeof key, path, "name"), "calendar",
-                      r->calendars, r->ncalendars, sizeof *r->calendars,
-                      offsetof(sla_calendar_t, line)) != 0) {
+        int line = rulefile_key_line(item, "name");
+        if (rulefile_unique(c, name, line, rulefile_key(key, sizeof key, path, "name"), "calendar",
+                            r->calendars, r->ncalendars, sizeof *r->calendars,
+                            offsetof(sla_calendar_t, line)) != 0) {
             return -1;
         }
         sla_calendar_t *cal = &r->calendars[r->ncalendars++];
@@ -632,25 +416,27 @@ static int rt_load_calendars(const rt_ctx_t *c, const config_node_t *node, ticke
         if ((v = config_node_get(item, "time_zone"))) {
             const char *zone;
             char why[256];
-            if (rt_scalar(c, v, rt_key(key, sizeof key, path, "time_zone"), &zone) != 0) {
+            if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "time_zone"), &zone) !=
+                0) {
                 return -1;
             }
             if (strcmp(zone, "UTC") != 0) { /* UTC is the NULL zone: no look-ups */
                 cal->tz = tz_load(zone, why, sizeof why);
                 if (!cal->tz) {
-                    return rt_fail(c, v->line, key, "%s", why);
+                    return rulefile_fail(c, v->line, key, "%s", why);
                 }
             }
         }
         if (!(v = config_node_get(item, "hours"))) {
-            return rt_fail(c, line, path,
-                           "every calendar needs hours: (e.g. hours: {mon-fri: \"09:00-17:00\"})");
+            return rulefile_fail(
+                c, line, path,
+                "every calendar needs hours: (e.g. hours: {mon-fri: \"09:00-17:00\"})");
         }
-        if (rt_load_hours(c, v, rt_key(key, sizeof key, path, "hours"), cal) != 0) {
+        if (rt_load_hours(c, v, rulefile_key(key, sizeof key, path, "hours"), cal) != 0) {
             return -1;
         }
         if ((v = config_node_get(item, "holidays")) && !config_node_is_null(v) &&
-            rt_load_holidays(c, v, rt_key(key, sizeof key, path, "holidays"), cal) != 0) {
+            rt_load_holidays(c, v, rulefile_key(key, sizeof key, path, "holidays"), cal) != 0) {
             return -1;
         }
     }
@@ -660,26 +446,27 @@ static int rt_load_calendars(const rt_ctx_t *c, const config_node_t *node, ticke
 /* ---- Loading: SLA policies ---------------------------------------------------------- */
 
 /* "80%": 1..100 percent, as permille. */
-static int rt_percent(const rt_ctx_t *c, const config_node_t *node, const char *key, int *out)
+static int rt_percent(const rulefile_t *c, const config_node_t *node, const char *key, int *out)
 {
     const char *text;
     int p, used = 0;
-    if (rt_scalar(c, node, key, &text) != 0) {
+    if (rulefile_scalar(c, node, key, &text) != 0) {
         return -1;
     }
     if (sscanf(text, "%3d%%%n", &p, &used) != 1 || used == 0 || text[used] != '\0' ||
         text[0] < '0' || text[0] > '9' || p < 1 || p > 100) {
-        return rt_fail(c, node->line, key, "\"%s\" is not a share (1%% to 100%%, e.g. 80%%)", text);
+        return rulefile_fail(c, node->line, key, "\"%s\" is not a share (1%% to 100%%, e.g. 80%%)",
+                             text);
     }
     *out = p * 10;
     return 0;
 }
 
-static int rt_load_policies(const rt_ctx_t *c, const config_node_t *node, ticket_routing_t *r)
+static int rt_load_policies(const rulefile_t *c, const config_node_t *node, ticket_routing_t *r)
 {
     static const char *const allowed[] = {
         "name", "calendar", "first_response", "resolution", "update_interval", "warn_at", NULL};
-    if (rt_seq(c, node, "sla_policies") != 0) {
+    if (rulefile_seq(c, node, "sla_policies") != 0) {
         return -1;
     }
     r->policies = xcalloc(node->n ? node->n : 1, sizeof *r->policies);
@@ -688,14 +475,14 @@ static int rt_load_policies(const rt_ctx_t *c, const config_node_t *node, ticket
         char path[64], key[160];
         const char *name;
         snprintf(path, sizeof path, "sla_policies[%zu]", i);
-        if (rt_keys(c, item, path, allowed) != 0 ||
-            rt_name(c, item, path, "SLA policy", &name) != 0) {
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
+            rulefile_ident(c, item, path, "SLA policy", &name) != 0) {
             return -1;
         }
-        int line = rt_key_line(item, "name");
-        if (rt_unique(c, name, line, rt_key(key, sizeof key, path, "name"), "SLA policy",
-                      r->policies, r->npolicies, sizeof *r->policies,
-                      offsetof(sla_policy_t, line)) != 0) {
+        int line = rulefile_key_line(item, "name");
+        if (rulefile_unique(c, name, line, rulefile_key(key, sizeof key, path, "name"),
+                            "SLA policy", r->policies, r->npolicies, sizeof *r->policies,
+                            offsetof(sla_policy_t, line)) != 0) {
             return -1;
         }
         sla_policy_t *p = &r->policies[r->npolicies++];
@@ -704,16 +491,13 @@ static int rt_load_policies(const rt_ctx_t *c, const config_node_t *node, ticket
         p->warn_permille = RT_DEF_WARN_PERMILLE;
         if ((v = config_node_get(item, "calendar"))) {
             const char *cal;
-            char hint[160];
-            if (rt_scalar(c, v, rt_key(key, sizeof key, path, "calendar"), &cal) != 0) {
+            if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "calendar"), &cal) != 0) {
                 return -1;
             }
             p->calendar = ticket_routing_calendar(r, cal);
             if (!p->calendar) {
-                rt_suggest(cal, r->calendars, r->ncalendars, sizeof *r->calendars, hint,
-                           sizeof hint);
-                return rt_fail(c, v->line, key, "unknown calendar \"%s\"%s", cal,
-                               r->ncalendars ? hint : " (no calendars: are defined)");
+                return rulefile_unknown(c, v->line, key, "calendar", cal, r->calendars,
+                                        r->ncalendars, sizeof *r->calendars, "calendars");
             }
         }
         struct {
@@ -724,19 +508,20 @@ static int rt_load_policies(const rt_ctx_t *c, const config_node_t *node, ticket
                        {"update_interval", &p->update_interval_us}};
         for (size_t k = 0; k < 3; k++) {
             if ((v = config_node_get(item, targets[k].key)) &&
-                rt_duration(c, v, rt_key(key, sizeof key, path, targets[k].key), targets[k].dst) !=
-                    0) {
+                rt_duration(c, v, rulefile_key(key, sizeof key, path, targets[k].key),
+                            targets[k].dst) != 0) {
                 return -1;
             }
         }
         if (!p->first_response_us && !p->resolution_us && !p->update_interval_us) {
-            return rt_fail(c, line, path,
-                           "SLA policy \"%s\" sets no target (first_response, resolution or "
-                           "update_interval)",
-                           name);
+            return rulefile_fail(c, line, path,
+                                 "SLA policy \"%s\" sets no target (first_response, resolution or "
+                                 "update_interval)",
+                                 name);
         }
         if ((v = config_node_get(item, "warn_at")) &&
-            rt_percent(c, v, rt_key(key, sizeof key, path, "warn_at"), &p->warn_permille) != 0) {
+            rt_percent(c, v, rulefile_key(key, sizeof key, path, "warn_at"), &p->warn_permille) !=
+                0) {
             return -1;
         }
     }
@@ -748,11 +533,11 @@ static int rt_load_policies(const rt_ctx_t *c, const config_node_t *node, ticket
 /* A list of matchers ("field op value" strings or {field, op, value} maps),
  * allocated at its final size so that the compiled regexes never move. The
  * same two forms as the correlation rules. */
-static int rt_matchers(const rt_ctx_t *c, const config_node_t *node, const char *key,
+static int rt_matchers(const rulefile_t *c, const config_node_t *node, const char *key,
                        ticket_route_t *route)
 {
     static const char *const allowed[] = {"field", "op", "value", NULL};
-    if (rt_seq(c, node, key) != 0) {
+    if (rulefile_seq(c, node, key) != 0) {
         return -1;
     }
     route->matchers = xcalloc(node->n ? node->n : 1, sizeof *route->matchers);
@@ -768,25 +553,27 @@ static int rt_matchers(const rt_ctx_t *c, const config_node_t *node, const char 
                                 *o = config_node_get(item, "op"),
                                 *v = config_node_get(item, "value");
             const char *field, *op = "=", *value;
-            if (rt_keys(c, item, path, allowed) != 0) {
+            if (rulefile_check_keys(c, item, path, allowed) != 0) {
                 return -1;
             }
             if (!f || !v) {
-                return rt_fail(c, item->line, path,
-                               "a matcher map needs field: and value: (write \"\" for empty)");
+                return rulefile_fail(
+                    c, item->line, path,
+                    "a matcher map needs field: and value: (write \"\" for empty)");
             }
-            if (rt_scalar(c, f, path, &field) != 0 || (o && rt_scalar(c, o, path, &op) != 0) ||
-                rt_scalar(c, v, path, &value) != 0) {
+            if (rulefile_scalar(c, f, path, &field) != 0 ||
+                (o && rulefile_scalar(c, o, path, &op) != 0) ||
+                rulefile_scalar(c, v, path, &value) != 0) {
                 return -1;
             }
             rc = corr_matcher_build(field, op, value, &route->matchers[i], why, sizeof why);
         } else {
-            return rt_fail(c, item->line, path,
-                           "expected \"field op value\" or {field, op, value}, got a %s",
-                           config_node_type_name(item));
+            return rulefile_fail(c, item->line, path,
+                                 "expected \"field op value\" or {field, op, value}, got a %s",
+                                 config_node_type_name(item));
         }
         if (rc != 0) {
-            return rt_fail(c, item->line, path, "%s", why);
+            return rulefile_fail(c, item->line, path, "%s", why);
         }
         route->matchers[i].line = item->line;
         route->nmatchers = i + 1;
@@ -795,46 +582,37 @@ static int rt_matchers(const rt_ctx_t *c, const config_node_t *node, const char 
 }
 
 /* high | medium | low (and from_severity when allowed, as 0). */
-static int rt_level(const rt_ctx_t *c, const config_node_t *node, const char *key,
+static int rt_level(const rulefile_t *c, const config_node_t *node, const char *key,
                     bool from_severity_ok, ticket_level_t *out)
 {
-    const char *text;
-    if (rt_scalar(c, node, key, &text) != 0) {
+    /* In ticket_level_t order from TICKET_LEVEL_HIGH. */
+    static const char *const levels[] = {"high", "medium", "low", "from_severity", NULL};
+    static const char *const fixed[] = {"high", "medium", "low", NULL};
+    int i;
+    if (rulefile_enum(c, node, key, from_severity_ok ? levels : fixed, &i) != 0) {
         return -1;
     }
-    for (int l = TICKET_LEVEL_HIGH; l <= TICKET_LEVEL_LOW; l++) {
-        if (strcmp(text, ticket_level_name((ticket_level_t)l)) == 0) {
-            *out = (ticket_level_t)l;
-            return 0;
-        }
-    }
-    if (from_severity_ok && strcmp(text, "from_severity") == 0) {
-        *out = (ticket_level_t)0;
-        return 0;
-    }
-    return rt_fail(c, node->line, key, "\"%s\" is not one of high, medium, low%s", text,
-                   from_severity_ok ? ", from_severity" : "");
+    *out = i == 3 ? (ticket_level_t)0 : (ticket_level_t)(TICKET_LEVEL_HIGH + i);
+    return 0;
 }
 
-static int rt_policy_ref(const rt_ctx_t *c, const config_node_t *node, const char *key,
+static int rt_policy_ref(const rulefile_t *c, const config_node_t *node, const char *key,
                          const ticket_routing_t *r, const sla_policy_t **out)
 {
     const char *name;
-    char hint[160];
-    if (rt_scalar(c, node, key, &name) != 0) {
+    if (rulefile_scalar(c, node, key, &name) != 0) {
         return -1;
     }
     *out = ticket_routing_policy(r, name);
     if (!*out) {
-        rt_suggest(name, r->policies, r->npolicies, sizeof *r->policies, hint, sizeof hint);
-        return rt_fail(c, node->line, key, "unknown SLA policy \"%s\"%s", name,
-                       r->npolicies ? hint : " (no sla_policies: are defined)");
+        return rulefile_unknown(c, node->line, key, "SLA policy", name, r->policies, r->npolicies,
+                                sizeof *r->policies, "sla_policies");
     }
     return 0;
 }
 
 /* sla: one policy name for every priority, or {P1: a, P2: b, ...}. */
-static int rt_route_sla(const rt_ctx_t *c, const config_node_t *node, const char *key,
+static int rt_route_sla(const rulefile_t *c, const config_node_t *node, const char *key,
                         const ticket_routing_t *r, ticket_route_t *route)
 {
     static const char *const prios[] = {"P1", "P2", "P3", "P4", NULL};
@@ -849,17 +627,17 @@ static int rt_route_sla(const rt_ctx_t *c, const config_node_t *node, const char
         return 0;
     }
     if (node->type != CONFIG_NODE_MAPPING) {
-        return rt_fail(c, node->line, key,
-                       "expected a policy name or {P1: name, P2: name, ...}, got a %s",
-                       config_node_type_name(node));
+        return rulefile_fail(c, node->line, key,
+                             "expected a policy name or {P1: name, P2: name, ...}, got a %s",
+                             config_node_type_name(node));
     }
-    if (rt_keys(c, node, key, prios) != 0) {
+    if (rulefile_check_keys(c, node, key, prios) != 0) {
         return -1;
     }
     for (int k = 1; k <= 4; k++) {
         const config_node_t *v = config_node_get(node, prios[k - 1]);
         char pkey[192];
-        if (v && rt_policy_ref(c, v, rt_key(pkey, sizeof pkey, key, prios[k - 1]), r,
+        if (v && rt_policy_ref(c, v, rulefile_key(pkey, sizeof pkey, key, prios[k - 1]), r,
                                &route->sla[k]) != 0) {
             return -1;
         }
@@ -867,18 +645,19 @@ static int rt_route_sla(const rt_ctx_t *c, const config_node_t *node, const char
     return 0;
 }
 
-static int rt_load_route(const rt_ctx_t *c, const config_node_t *item, const char *path,
+static int rt_load_route(const rulefile_t *c, const config_node_t *item, const char *path,
                          ticket_routing_t *r, ticket_route_t *route)
 {
     const config_node_t *v;
-    char key[160], hint[160];
+    char key[160];
     const char *text;
     if ((v = config_node_get(item, "match")) && !config_node_is_null(v) &&
-        rt_matchers(c, v, rt_key(key, sizeof key, path, "match"), route) != 0) {
+        rt_matchers(c, v, rulefile_key(key, sizeof key, path, "match"), route) != 0) {
         return -1;
     }
     if ((v = config_node_get(item, "open_ticket")) &&
-        rt_bool(c, v, rt_key(key, sizeof key, path, "open_ticket"), &route->open_ticket) != 0) {
+        rulefile_bool(c, v, rulefile_key(key, sizeof key, path, "open_ticket"),
+                      &route->open_ticket) != 0) {
         return -1;
     }
     if (!route->open_ticket) {
@@ -887,53 +666,55 @@ static int rt_load_route(const rt_ctx_t *c, const config_node_t *item, const cha
                                                   "priority", "sla",    NULL};
         for (size_t k = 0; ticket_keys[k]; k++) {
             if (config_node_get(item, ticket_keys[k])) {
-                return rt_fail(c, rt_key_line(item, ticket_keys[k]),
-                               rt_key(key, sizeof key, path, ticket_keys[k]),
-                               "does not apply to a route with open_ticket: false (it opens "
-                               "no ticket)");
+                return rulefile_fail(c, rulefile_key_line(item, ticket_keys[k]),
+                                     rulefile_key(key, sizeof key, path, ticket_keys[k]),
+                                     "does not apply to a route with open_ticket: false (it opens "
+                                     "no ticket)");
             }
         }
     }
     if ((v = config_node_get(item, "queue"))) {
-        if (rt_scalar(c, v, rt_key(key, sizeof key, path, "queue"), &text) != 0) {
+        if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "queue"), &text) != 0) {
             return -1;
         }
         route->queue = ticket_routing_queue(r, text);
         if (!route->queue) {
-            rt_suggest(text, r->queues, r->nqueues, sizeof *r->queues, hint, sizeof hint);
-            return rt_fail(c, v->line, key, "unknown queue \"%s\"%s", text, hint);
+            return rulefile_unknown(c, v->line, key, "queue", text, r->queues, r->nqueues,
+                                    sizeof *r->queues, NULL);
         }
     }
     if ((v = config_node_get(item, "impact")) &&
-        rt_level(c, v, rt_key(key, sizeof key, path, "impact"), false, &route->impact) != 0) {
+        rt_level(c, v, rulefile_key(key, sizeof key, path, "impact"), false, &route->impact) != 0) {
         return -1;
     }
     if ((v = config_node_get(item, "urgency")) &&
-        rt_level(c, v, rt_key(key, sizeof key, path, "urgency"), true, &route->urgency) != 0) {
+        rt_level(c, v, rulefile_key(key, sizeof key, path, "urgency"), true, &route->urgency) !=
+            0) {
         return -1;
     }
     if ((v = config_node_get(item, "priority"))) {
-        if (rt_scalar(c, v, rt_key(key, sizeof key, path, "priority"), &text) != 0) {
+        if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "priority"), &text) != 0) {
             return -1;
         }
         const char *digit = (text[0] == 'P' || text[0] == 'p') ? text + 1 : text;
         if (digit[0] < '1' || digit[0] > '4' || digit[1] != '\0') {
-            return rt_fail(c, v->line, key, "\"%s\" is not a priority (1 to 4, or P1 to P4)", text);
+            return rulefile_fail(c, v->line, key, "\"%s\" is not a priority (1 to 4, or P1 to P4)",
+                                 text);
         }
         route->priority = digit[0] - '0';
     }
     if ((v = config_node_get(item, "sla")) &&
-        rt_route_sla(c, v, rt_key(key, sizeof key, path, "sla"), r, route) != 0) {
+        rt_route_sla(c, v, rulefile_key(key, sizeof key, path, "sla"), r, route) != 0) {
         return -1;
     }
     return 0;
 }
 
-static int rt_load_routes(const rt_ctx_t *c, const config_node_t *node, ticket_routing_t *r)
+static int rt_load_routes(const rulefile_t *c, const config_node_t *node, ticket_routing_t *r)
 {
     static const char *const allowed[] = {"name",     "match", "queue",       "impact", "urgency",
                                           "priority", "sla",   "open_ticket", NULL};
-    if (rt_seq(c, node, "routes") != 0) {
+    if (rulefile_seq(c, node, "routes") != 0) {
         return -1;
     }
     r->routes = xcalloc(node->n ? node->n : 1, sizeof *r->routes);
@@ -942,12 +723,14 @@ static int rt_load_routes(const rt_ctx_t *c, const config_node_t *node, ticket_r
         char path[64], key[160];
         const char *name;
         snprintf(path, sizeof path, "routes[%zu]", i);
-        if (rt_keys(c, item, path, allowed) != 0 || rt_name(c, item, path, "route", &name) != 0) {
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
+            rulefile_ident(c, item, path, "route", &name) != 0) {
             return -1;
         }
-        int line = rt_key_line(item, "name");
-        if (rt_unique(c, name, line, rt_key(key, sizeof key, path, "name"), "route", r->routes,
-                      r->nroutes, sizeof *r->routes, offsetof(ticket_route_t, line)) != 0) {
+        int line = rulefile_key_line(item, "name");
+        if (rulefile_unique(c, name, line, rulefile_key(key, sizeof key, path, "name"), "route",
+                            r->routes, r->nroutes, sizeof *r->routes,
+                            offsetof(ticket_route_t, line)) != 0) {
             return -1;
         }
         ticket_route_t *route = &r->routes[r->nroutes++];
@@ -1002,39 +785,39 @@ ticket_routing_t *ticket_routing_default(void)
     return r;
 }
 
-static int rt_build(const config_node_t *root, const char *file, ticket_routing_t **out, char *err,
-                    size_t errlen)
+/* rulefile_build_fn: arg is the caller's ticket_routing_t **. */
+static int rt_build(const rulefile_t *rf, const config_node_t *root, void *arg)
 {
     static const char *const allowed[] = {"comment_interval", "queues", "calendars",
                                           "sla_policies",     "routes", NULL};
-    rt_ctx_t c = {file, err, errlen};
-    ticket_routing_t *r = rt_new(file);
+    ticket_routing_t **out = arg;
+    ticket_routing_t *r = rt_new(rf->file);
     const config_node_t *v;
-    if (root && rt_keys(&c, root, "", allowed) != 0) {
+    if (root && rulefile_check_keys(rf, root, "", allowed) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "comment_interval")) &&
-        rt_duration(&c, v, "comment_interval", &r->comment_interval_us) != 0) {
+        rt_duration(rf, v, "comment_interval", &r->comment_interval_us) != 0) {
         goto fail;
     }
     /* In the order references need them, wherever they are in the file. */
     if ((v = config_node_get(root, "queues")) && !config_node_is_null(v) &&
-        rt_load_queues(&c, v, r) != 0) {
+        rt_load_queues(rf, v, r) != 0) {
         goto fail;
     }
     if (r->nqueues == 0) {
         rt_builtin_queue(r);
     }
     if ((v = config_node_get(root, "calendars")) && !config_node_is_null(v) &&
-        rt_load_calendars(&c, v, r) != 0) {
+        rt_load_calendars(rf, v, r) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "sla_policies")) && !config_node_is_null(v) &&
-        rt_load_policies(&c, v, r) != 0) {
+        rt_load_policies(rf, v, r) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "routes")) && !config_node_is_null(v) &&
-        rt_load_routes(&c, v, r) != 0) {
+        rt_load_routes(rf, v, r) != 0) {
         goto fail;
     }
     rt_fallback(r);
@@ -1048,26 +831,14 @@ fail:
 int ticket_routing_parse(const char *text, size_t len, const char *name, ticket_routing_t **out,
                          char *err, size_t errlen)
 {
-    config_node_t *root = NULL;
     *out = NULL;
-    if (config_parse_string(name, text, len, &root, err, errlen) != 0) {
-        return -1;
-    }
-    int rc = rt_build(root, name, out, err, errlen);
-    config_node_destroy(&root);
-    return rc;
+    return rulefile_parse(name, text, len, rt_build, out, err, errlen);
 }
 
 int ticket_routing_load(const char *path, ticket_routing_t **out, char *err, size_t errlen)
 {
-    config_node_t *root = NULL;
     *out = NULL;
-    if (config_parse_file(path, &root, err, errlen) != 0) {
-        return -1;
-    }
-    int rc = rt_build(root, path, out, err, errlen);
-    config_node_destroy(&root);
-    return rc;
+    return rulefile_load(path, rt_build, out, err, errlen);
 }
 
 void ticket_routing_destroy(ticket_routing_t **rp)
