@@ -47,7 +47,6 @@
  */
 #include "notify_people.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +54,7 @@
 
 #include "config.h"
 #include "decode_internal.h" /* decode_time_parse(): RFC 3339, as events read it */
+#include "rulefile.h"
 #include "xalloc.h"
 
 #define NP_S              INT64_C(1000000)
@@ -136,191 +136,33 @@ const char *notify_contact_type_name(notify_contact_type_t t)
     return "?";
 }
 
-/* ---- Loading: helpers (the same shapes as ticket_routing.c) --------------------------- */
-
-typedef struct {
-    const char *file;
-    char *err;
-    size_t errlen;
-} np_ctx_t;
-
-static int np_fail(const np_ctx_t *c, int line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int np_fail(const np_ctx_t *c, int line, const char *key, const char *fmt, ...)
-{
-    char reason[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    config_error(c->err, c->errlen, c->file, line, key, "%s", reason);
-    return -1;
-}
-
-/* "path.leaf" (or leaf alone at the top level) into buf. */
-static const char *np_key(char *buf, size_t len, const char *path, const char *leaf)
-{
-    size_t at = 0;
-    const char *parts[] = {path, *path ? "." : "", leaf};
-    for (size_t p = 0; p < 3; p++) {
-        for (const char *s = parts[p]; *s && at + 1 < len; s++) {
-            buf[at++] = *s;
-        }
-    }
-    buf[at] = '\0';
-    return buf;
-}
-
-/* The nearest of n names (stride apart, name first) within two edits, as
- * " (did you mean \"x\"?)", or "". */
-static const char *np_suggest(const char *text, const void *items, size_t n, size_t stride,
-                              char *buf, size_t len)
-{
-    const char *best = NULL;
-    int best_d = 3;
-    for (size_t i = 0; i < n; i++) {
-        const char *name = *(char *const *)((const char *)items + i * stride);
-        int d = config_edit_distance(text, name, 2);
-        if (d < best_d || (d == best_d && best && strcasecmp(text, name) == 0)) {
-            best_d = d;
-            best = name;
-        }
-    }
-    if (best) {
-        snprintf(buf, len, " (did you mean \"%s\"?)", best);
-    } else {
-        buf[0] = '\0';
-    }
-    return buf;
-}
-
-/* Every key of map must be in allowed; the top level (path "") names the key alone. */
-static int np_keys(const np_ctx_t *c, const config_node_t *map, const char *path,
-                   const char *const *allowed)
-{
-    if (*path) {
-        return config_check_keys(map, c->file, path, allowed, c->err, c->errlen);
-    }
-    if (!map || map->type != CONFIG_NODE_MAPPING) {
-        return np_fail(c, map ? map->line : 0, NULL, "expected a mapping, got a %s",
-                       config_node_type_name(map));
-    }
-    for (size_t i = 0; i < map->n; i++) {
-        bool ok = false;
-        size_t n = 0;
-        for (; allowed[n]; n++) {
-            ok = ok || strcmp(map->keys[i], allowed[n]) == 0;
-        }
-        if (!ok) {
-            char hint[160];
-            return np_fail(
-                c, map->key_lines[i], map->keys[i], "unknown key%s",
-                np_suggest(map->keys[i], allowed, n, sizeof *allowed, hint, sizeof hint));
-        }
-    }
-    return 0;
-}
-
-static int np_key_line(const config_node_t *map, const char *key)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        if (strcmp(map->keys[i], key) == 0) {
-            return map->key_lines[i];
-        }
-    }
-    return map->line;
-}
-
-static int np_scalar(const np_ctx_t *c, const config_node_t *node, const char *key,
-                     const char **out)
-{
-    *out = "";
-    if (!node || node->type != CONFIG_NODE_SCALAR) {
-        return np_fail(c, node ? node->line : 0, key, "expected a scalar, got a %s",
-                       config_node_type_name(node));
-    }
-    *out = node->value;
-    return 0;
-}
-
-static int np_seq(const np_ctx_t *c, const config_node_t *node, const char *key)
-{
-    if (!node || node->type != CONFIG_NODE_SEQUENCE) {
-        return np_fail(c, node ? node->line : 0, key, "expected a sequence, got a %s",
-                       config_node_type_name(node));
-    }
-    return 0;
-}
-
-static bool np_is_name(const char *s)
-{
-    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
-    return *s && s[strspn(s, ok)] == '\0';
-}
+/* ---- Loading: helpers (the shared ones are common/rulefile.c's) --------------------------- */
 
 /* A required, unique name: letters, digits, '_' and '-'. items/n/stride are
  * the ones loaded so far (name first, line second in each struct). */
-static int np_name(const np_ctx_t *c, const config_node_t *item, const char *path, const char *what,
-                   const void *items, size_t n, size_t stride, const char **out)
+static int np_name(const rulefile_t *c, const config_node_t *item, const char *path,
+                   const char *what, const void *items, size_t n, size_t stride, const char **out)
 {
     char key[160];
-    const config_node_t *v = config_node_get(item, "name");
-    np_key(key, sizeof key, path, "name");
-    if (!v) {
-        return np_fail(c, item->line, path, "every %s needs a name:", what);
-    }
-    if (np_scalar(c, v, key, out) != 0) {
+    if (rulefile_ident(c, item, path, what, out) != 0) {
         return -1;
     }
-    if (!np_is_name(*out)) {
-        return np_fail(c, v->line, key, "\"%s\" is not a name (letters, digits, _ and -)", *out);
-    }
-    const char *dup = np_find(items, n, stride, *out);
-    if (dup) {
-        int first;
-        memcpy(&first, dup + sizeof(char *), sizeof first);
-        return np_fail(c, v->line, key, "duplicate %s \"%s\" (first at line %d)", what, *out,
-                       first);
-    }
-    return 0;
+    return rulefile_unique(c, *out, config_node_get(item, "name")->line,
+                           rulefile_key(key, sizeof key, path, "name"), what, items, n, stride,
+                           sizeof(char *));
 }
 
-/* A duration in [min_us, max_us] with a unit. */
-static int np_duration(const np_ctx_t *c, const config_node_t *node, const char *key,
-                       int64_t min_us, int64_t max_us, const char *range, int64_t *out)
-{
-    const char *text;
-    char why[256];
-    int64_t us;
-    if (np_scalar(c, node, key, &text) != 0) {
-        return -1;
-    }
-    size_t digits = strspn(text, "0123456789");
-    if (digits > 0 && text[digits] == '\0') {
-        return np_fail(c, node->line, key, "\"%s\" needs a unit (e.g. %sm)", text, text);
-    }
-    if (config_parse_duration(text, 1, &us, why, sizeof why) != 0) {
-        return np_fail(c, node->line, key, "%s", why);
-    }
-    if (us < min_us || us > max_us) {
-        return np_fail(c, node->line, key, "%s is out of range (%s)", text, range);
-    }
-    *out = us;
-    return 0;
-}
-
-static int np_zone(const np_ctx_t *c, const config_node_t *node, const char *key, char **name,
+static int np_zone(const rulefile_t *c, const config_node_t *node, const char *key, char **name,
                    tz_t **keep)
 {
     const char *zone;
     char why[256];
-    if (np_scalar(c, node, key, &zone) != 0) {
+    if (rulefile_scalar(c, node, key, &zone) != 0) {
         return -1;
     }
     tz_t *tz = NULL;
     if (strcmp(zone, "UTC") != 0 && !(tz = tz_load(zone, why, sizeof why))) {
-        return np_fail(c, node->line, key, "%s", why);
+        return rulefile_fail(c, node->line, key, "%s", why);
     }
     free(*name);
     *name = xstrdup(zone);
@@ -333,19 +175,16 @@ static int np_zone(const np_ctx_t *c, const config_node_t *node, const char *key
 }
 
 /* A user reference. */
-static int np_user_ref(const np_ctx_t *c, const notify_people_t *p, const config_node_t *node,
+static int np_user_ref(const rulefile_t *c, const notify_people_t *p, const config_node_t *node,
                        const char *key, const notify_user_t **out)
 {
     const char *name;
-    char hint[160];
-    if (np_scalar(c, node, key, &name) != 0) {
+    if (rulefile_scalar(c, node, key, &name) != 0) {
         return -1;
     }
     if (!(*out = notify_people_user(p, name))) {
-        return np_fail(
-            c, node->line, key, "unknown user \"%s\"%s", name,
-            p->nusers ? np_suggest(name, p->users, p->nusers, sizeof *p->users, hint, sizeof hint)
-                      : " (no users: are defined)");
+        return rulefile_unknown(c, node->line, key, "user", name, p->users, p->nusers,
+                                sizeof *p->users, "users");
     }
     return 0;
 }
@@ -372,48 +211,44 @@ static bool np_url_ok(const char *a)
     return skip && a[skip] && a[skip] != '/' && !strpbrk(a, " \t\r\n");
 }
 
-static int np_contacts(const np_ctx_t *c, const config_node_t *node, const char *path,
+static int np_contacts(const rulefile_t *c, const config_node_t *node, const char *path,
                        notify_user_t *u)
 {
     static const char *const allowed[] = {"type", "address", NULL};
-    static const char *const types[] = {"email", "sms", "webhook", "chat"};
-    if (np_seq(c, node, path) != 0) {
+    /* In notify_contact_type_t order from NOTIFY_CONTACT_EMAIL (1). */
+    static const char *const types[] = {"email", "sms", "webhook", "chat", NULL};
+    if (rulefile_seq(c, node, path) != 0) {
         return -1;
     }
     u->contacts = xcalloc(node->n ? node->n : 1, sizeof *u->contacts);
     for (size_t i = 0; i < node->n; i++) {
         const config_node_t *item = node->children[i], *t, *a;
         char ipath[192], key[224];
-        const char *type, *addr;
+        const char *addr;
         snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
-        if (np_keys(c, item, ipath, allowed) != 0) {
+        if (rulefile_check_keys(c, item, ipath, allowed) != 0) {
             return -1;
         }
         if (!(t = config_node_get(item, "type")) || !(a = config_node_get(item, "address"))) {
-            return np_fail(c, item->line, ipath, "a contact needs type: and address:");
+            return rulefile_fail(c, item->line, ipath, "a contact needs type: and address:");
         }
-        if (np_scalar(c, t, np_key(key, sizeof key, ipath, "type"), &type) != 0) {
+        int kind;
+        if (rulefile_enum(c, t, rulefile_key(key, sizeof key, ipath, "type"), types, &kind) != 0) {
             return -1;
         }
-        int kind = 0;
-        for (int k = 0; k < 4; k++) {
-            kind = strcmp(type, types[k]) == 0 ? k + 1 : kind;
-        }
-        if (!kind) {
-            return np_fail(c, t->line, key, "\"%s\" is not one of email, sms, webhook, chat", type);
-        }
-        if (np_scalar(c, a, np_key(key, sizeof key, ipath, "address"), &addr) != 0) {
+        kind++;
+        if (rulefile_scalar(c, a, rulefile_key(key, sizeof key, ipath, "address"), &addr) != 0) {
             return -1;
         }
         bool ok = kind == NOTIFY_CONTACT_EMAIL ? np_email_ok(addr)
                   : kind == NOTIFY_CONTACT_SMS ? np_e164_ok(addr)
                                                : np_url_ok(addr);
         if (!ok) {
-            return np_fail(c, a->line, key, "\"%s\" is not %s", addr,
-                           kind == NOTIFY_CONTACT_EMAIL ? "an e-mail address"
-                           : kind == NOTIFY_CONTACT_SMS
-                               ? "an E.164 number (+, then 7 to 15 digits: +31612345678)"
-                               : "an http:// or https:// URL");
+            return rulefile_fail(c, a->line, key, "\"%s\" is not %s", addr,
+                                 kind == NOTIFY_CONTACT_EMAIL ? "an e-mail address"
+                                 : kind == NOTIFY_CONTACT_SMS
+                                     ? "an E.164 number (+, then 7 to 15 digits: +31612345678)"
+                                     : "an http:// or https:// URL");
         }
         notify_contact_t *ct = &u->contacts[u->ncontacts++];
         ct->type = (notify_contact_type_t)kind;
@@ -423,10 +258,10 @@ static int np_contacts(const np_ctx_t *c, const config_node_t *node, const char 
     return 0;
 }
 
-static int np_load_users(const np_ctx_t *c, const config_node_t *node, notify_people_t *p)
+static int np_load_users(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
     static const char *const allowed[] = {"name", "display_name", "time_zone", "contacts", NULL};
-    if (np_seq(c, node, "users") != 0) {
+    if (rulefile_seq(c, node, "users") != 0) {
         return -1;
     }
     p->users = xcalloc(node->n ? node->n : 1, sizeof *p->users);
@@ -435,25 +270,27 @@ static int np_load_users(const np_ctx_t *c, const config_node_t *node, notify_pe
         char path[64], key[160];
         const char *name, *text;
         snprintf(path, sizeof path, "users[%zu]", i);
-        if (np_keys(c, item, path, allowed) != 0 ||
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
             np_name(c, item, path, "user", p->users, p->nusers, sizeof *p->users, &name) != 0) {
             return -1;
         }
         notify_user_t *u = &p->users[p->nusers++];
         u->name = xstrdup(name);
-        u->line = np_key_line(item, "name");
+        u->line = rulefile_key_line(item, "name");
         u->time_zone = xstrdup("UTC");
         if ((v = config_node_get(item, "display_name")) &&
-            np_scalar(c, v, np_key(key, sizeof key, path, "display_name"), &text) != 0) {
+            rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "display_name"), &text) !=
+                0) {
             return -1;
         }
         u->display_name = xstrdup(v && *text ? text : name);
         if ((v = config_node_get(item, "time_zone")) &&
-            np_zone(c, v, np_key(key, sizeof key, path, "time_zone"), &u->time_zone, NULL) != 0) {
+            np_zone(c, v, rulefile_key(key, sizeof key, path, "time_zone"), &u->time_zone, NULL) !=
+                0) {
             return -1;
         }
         if ((v = config_node_get(item, "contacts")) && !config_node_is_null(v) &&
-            np_contacts(c, v, np_key(key, sizeof key, path, "contacts"), u) != 0) {
+            np_contacts(c, v, rulefile_key(key, sizeof key, path, "contacts"), u) != 0) {
             return -1;
         }
     }
@@ -462,36 +299,6 @@ static int np_load_users(const np_ctx_t *c, const config_node_t *node, notify_pe
 
 /* ---- Loading: schedules --------------------------------------------------------------- */
 
-/* "mon" .. "sun" (or the full name), any case: 0..6, or -1. */
-static int np_day(const char *text, size_t len)
-{
-    static const char *const names[] = {"monday", "tuesday",  "wednesday", "thursday",
-                                        "friday", "saturday", "sunday"};
-    for (int d = 0; d < 7; d++) {
-        if ((len == 3 || len == strlen(names[d])) && strncasecmp(text, names[d], len) == 0) {
-            return d;
-        }
-    }
-    return -1;
-}
-
-/* "HH:MM-HH:MM" with 00:00 <= start < end <= 24:00. */
-static int np_slot(const char *text, oncall_hours_t *out)
-{
-    int h1, m1, h2, m2, used = 0;
-    if (strlen(text) != 11 || sscanf(text, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &used) != 4 ||
-        used != 11) {
-        return -1;
-    }
-    if (h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
-        (h2 == 24 && m2 != 0)) {
-        return -1;
-    }
-    out->start_minute = h1 * 60 + m1;
-    out->end_minute = h2 * 60 + m2;
-    return out->start_minute < out->end_minute ? 0 : -1;
-}
-
 static int np_hours_cmp(const void *a, const void *b)
 {
     const oncall_hours_t *x = a, *y = b;
@@ -499,59 +306,63 @@ static int np_hours_cmp(const void *a, const void *b)
 }
 
 /* restriction: {mon-fri: ["18:00-24:00", "00:00-09:00"], sat: "00:00-24:00"} */
-static int np_restriction(const np_ctx_t *c, const config_node_t *node, const char *path,
+static int np_restriction(const rulefile_t *c, const config_node_t *node, const char *path,
                           oncall_layer_t *l)
 {
     int day_line[7] = {0};
     if (node->type != CONFIG_NODE_MAPPING) {
-        return np_fail(c, node->line, path,
-                       "expected a mapping of days to hours (mon-fri: \"18:00-24:00\"), got a %s",
-                       config_node_type_name(node));
+        return rulefile_fail(
+            c, node->line, path,
+            "expected a mapping of days to hours (mon-fri: \"18:00-24:00\"), got a %s",
+            config_node_type_name(node));
     }
     l->restricted = true;
     for (size_t i = 0; i < node->n; i++) {
         const char *k = node->keys[i];
         const config_node_t *v = node->children[i];
         char key[224];
-        np_key(key, sizeof key, path, k);
+        rulefile_key(key, sizeof key, path, k);
         const char *dash = strchr(k, '-');
-        int from = np_day(k, dash ? (size_t)(dash - k) : strlen(k));
-        int to = dash ? np_day(dash + 1, strlen(dash + 1)) : from;
+        int from = rulefile_day(k, dash ? (size_t)(dash - k) : strlen(k));
+        int to = dash ? rulefile_day(dash + 1, strlen(dash + 1)) : from;
         if (from < 0 || to < 0 || to < from) {
-            return np_fail(c, node->key_lines[i], key,
-                           "unknown day (use mon .. sun, or a range such as mon-fri that does "
-                           "not wrap past sunday)");
+            return rulefile_fail(
+                c, node->key_lines[i], key,
+                "unknown day (use mon .. sun, or a range such as mon-fri that does "
+                "not wrap past sunday)");
         }
         size_t n = v->type == CONFIG_NODE_SCALAR ? 1 : v->n;
-        if (v->type != CONFIG_NODE_SCALAR && np_seq(c, v, key) != 0) {
+        if (v->type != CONFIG_NODE_SCALAR && rulefile_seq(c, v, key) != 0) {
             return -1;
         }
         oncall_hours_t *slots = xcalloc(n ? n : 1, sizeof *slots);
         for (size_t j = 0; j < n; j++) {
             const config_node_t *s = v->type == CONFIG_NODE_SCALAR ? v : v->children[j];
             const char *text;
-            if (np_scalar(c, s, key, &text) != 0 || np_slot(text, &slots[j]) != 0) {
+            if (rulefile_scalar(c, s, key, &text) != 0 ||
+                rulefile_hours(text, &slots[j].start_minute, &slots[j].end_minute) != 0) {
                 free(slots);
                 return s->type != CONFIG_NODE_SCALAR
                            ? -1
-                           : np_fail(c, s->line, key,
-                                     "\"%s\" is not hours (HH:MM-HH:MM, start before end, 24:00 "
-                                     "at most; a night is two: 22:00-24:00 and 00:00-06:00)",
-                                     text);
+                           : rulefile_fail(
+                                 c, s->line, key,
+                                 "\"%s\" is not hours (HH:MM-HH:MM, start before end, 24:00 "
+                                 "at most; a night is two: 22:00-24:00 and 00:00-06:00)",
+                                 text);
             }
         }
         qsort(slots, n, sizeof *slots, np_hours_cmp);
         for (size_t j = 1; j < n; j++) {
             if (slots[j - 1].end_minute > slots[j].start_minute) {
                 free(slots);
-                return np_fail(c, v->line, key, "hours overlap");
+                return rulefile_fail(c, v->line, key, "hours overlap");
             }
         }
         for (int d = from; d <= to; d++) {
             if (day_line[d]) {
                 free(slots);
-                return np_fail(c, node->key_lines[i], key, "that day already has hours (line %d)",
-                               day_line[d]);
+                return rulefile_fail(c, node->key_lines[i], key,
+                                     "that day already has hours (line %d)", day_line[d]);
             }
             day_line[d] = node->key_lines[i];
             l->hours[d] = xcalloc(n ? n : 1, sizeof *slots);
@@ -565,25 +376,25 @@ static int np_restriction(const np_ctx_t *c, const config_node_t *node, const ch
             return 0;
         }
     }
-    return np_fail(c, node->line, path,
-                   "no hours in the whole week (the layer would never have "
-                   "anyone)");
+    return rulefile_fail(c, node->line, path,
+                         "no hours in the whole week (the layer would never have "
+                         "anyone)");
 }
 
 /* rotation: {length: 1w, handoff: "2026-11-30T09:00"} */
-static int np_rotation(const np_ctx_t *c, const config_node_t *node, const char *path,
+static int np_rotation(const rulefile_t *c, const config_node_t *node, const char *path,
                        oncall_layer_t *l)
 {
     static const char *const allowed[] = {"length", "handoff", NULL};
     const config_node_t *v;
     char key[224];
     const char *text;
-    if (np_keys(c, node, path, allowed) != 0) {
+    if (rulefile_check_keys(c, node, path, allowed) != 0) {
         return -1;
     }
     l->turn_s = NP_DEF_TURN_S;
     if ((v = config_node_get(node, "length"))) {
-        if (np_scalar(c, v, np_key(key, sizeof key, path, "length"), &text) != 0) {
+        if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "length"), &text) != 0) {
             return -1;
         }
         long n = 0;
@@ -595,19 +406,20 @@ static int np_rotation(const np_ctx_t *c, const config_node_t *node, const char 
             unit_s = unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 7 * 86400 : 0;
         }
         if (!unit_s || n * unit_s > NP_MAX_TURN_WEEKS * 7 * INT64_C(86400)) {
-            return np_fail(c, v->line, key,
-                           "\"%s\" is not a turn length (hours, days or weeks: 12h, 1d, 1w; 1h "
-                           "to 52w)",
-                           text);
+            return rulefile_fail(
+                c, v->line, key,
+                "\"%s\" is not a turn length (hours, days or weeks: 12h, 1d, 1w; 1h "
+                "to 52w)",
+                text);
         }
         l->turn_s = n * unit_s;
     }
     if (!(v = config_node_get(node, "handoff"))) {
-        return np_fail(c, node->line, path,
-                       "a rotation needs handoff: (the local start of the first turn, e.g. "
-                       "\"2026-11-30T09:00\")");
+        return rulefile_fail(c, node->line, path,
+                             "a rotation needs handoff: (the local start of the first turn, e.g. "
+                             "\"2026-11-30T09:00\")");
     }
-    if (np_scalar(c, v, np_key(key, sizeof key, path, "handoff"), &text) != 0) {
+    if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "handoff"), &text) != 0) {
         return -1;
     }
     int y, mo, d, h, mi, used = 0;
@@ -623,38 +435,39 @@ static int np_rotation(const np_ctx_t *c, const config_node_t *node, const char 
         ok = yy == y && mm == mo && dd == d;
     }
     if (!ok) {
-        return np_fail(c, v->line, key,
-                       "\"%s\" is not a local date and time (YYYY-MM-DDTHH:MM, no offset: the "
-                       "schedule's time_zone applies)",
-                       text);
+        return rulefile_fail(
+            c, v->line, key,
+            "\"%s\" is not a local date and time (YYYY-MM-DDTHH:MM, no offset: the "
+            "schedule's time_zone applies)",
+            text);
     }
     l->handoff_local_s = day * 86400 + h * 3600 + mi * 60;
     return 0;
 }
 
-static int np_layer(const np_ctx_t *c, const notify_people_t *p, const config_node_t *item,
+static int np_layer(const rulefile_t *c, const notify_people_t *p, const config_node_t *item,
                     const char *path, oncall_layer_t *l)
 {
     static const char *const allowed[] = {"name", "participants", "rotation", "restriction", NULL};
     const config_node_t *v;
     char key[192];
     const char *text;
-    if (np_keys(c, item, path, allowed) != 0) {
+    if (rulefile_check_keys(c, item, path, allowed) != 0) {
         return -1;
     }
     l->line = item->line;
     if ((v = config_node_get(item, "name")) &&
-        np_scalar(c, v, np_key(key, sizeof key, path, "name"), &text) != 0) {
+        rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "name"), &text) != 0) {
         return -1;
     }
     if (!(v = config_node_get(item, "participants"))) {
-        return np_fail(c, item->line, path, "a layer needs participants: (user names)");
+        return rulefile_fail(c, item->line, path, "a layer needs participants: (user names)");
     }
-    if (np_seq(c, v, np_key(key, sizeof key, path, "participants")) != 0) {
+    if (rulefile_seq(c, v, rulefile_key(key, sizeof key, path, "participants")) != 0) {
         return -1;
     }
     if (v->n == 0) {
-        return np_fail(c, v->line, key, "a layer needs at least one participant");
+        return rulefile_fail(c, v->line, key, "a layer needs at least one participant");
     }
     l->participants = xcalloc(v->n, sizeof *l->participants);
     for (size_t j = 0; j < v->n; j++) {
@@ -666,37 +479,37 @@ static int np_layer(const np_ctx_t *c, const notify_people_t *p, const config_no
         l->nparticipants++;
     }
     if (!(v = config_node_get(item, "rotation"))) {
-        return np_fail(c, item->line, path,
-                       "a layer needs rotation: {length: 1w, handoff: \"YYYY-MM-DDTHH:MM\"}");
+        return rulefile_fail(c, item->line, path,
+                             "a layer needs rotation: {length: 1w, handoff: \"YYYY-MM-DDTHH:MM\"}");
     }
-    if (np_rotation(c, v, np_key(key, sizeof key, path, "rotation"), l) != 0) {
+    if (np_rotation(c, v, rulefile_key(key, sizeof key, path, "rotation"), l) != 0) {
         return -1;
     }
     if ((v = config_node_get(item, "restriction")) && !config_node_is_null(v) &&
-        np_restriction(c, v, np_key(key, sizeof key, path, "restriction"), l) != 0) {
+        np_restriction(c, v, rulefile_key(key, sizeof key, path, "restriction"), l) != 0) {
         return -1;
     }
     return 0;
 }
 
-static int np_time(const np_ctx_t *c, const config_node_t *node, const char *key, int64_t *out)
+static int np_time(const rulefile_t *c, const config_node_t *node, const char *key, int64_t *out)
 {
     const char *text;
-    if (np_scalar(c, node, key, &text) != 0) {
+    if (rulefile_scalar(c, node, key, &text) != 0) {
         return -1;
     }
     if (decode_time_parse(text, strlen(text), 0, out) != 0) {
-        return np_fail(c, node->line, key,
-                       "\"%s\" is not an RFC 3339 time (2026-12-24T18:00:00+01:00)", text);
+        return rulefile_fail(c, node->line, key,
+                             "\"%s\" is not an RFC 3339 time (2026-12-24T18:00:00+01:00)", text);
     }
     return 0;
 }
 
-static int np_overrides(const np_ctx_t *c, const notify_people_t *p, const config_node_t *node,
+static int np_overrides(const rulefile_t *c, const notify_people_t *p, const config_node_t *node,
                         const char *path, notify_schedule_t *s)
 {
     static const char *const allowed[] = {"user", "from", "to", "comment", NULL};
-    if (np_seq(c, node, path) != 0) {
+    if (rulefile_seq(c, node, path) != 0) {
         return -1;
     }
     s->overrides = xcalloc(node->n ? node->n : 1, sizeof *s->overrides);
@@ -705,36 +518,37 @@ static int np_overrides(const np_ctx_t *c, const notify_people_t *p, const confi
         char ipath[160], key[192];
         const char *text = "";
         snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
-        if (np_keys(c, item, ipath, allowed) != 0) {
+        if (rulefile_check_keys(c, item, ipath, allowed) != 0) {
             return -1;
         }
         if (!(u = config_node_get(item, "user")) || !(f = config_node_get(item, "from")) ||
             !(t = config_node_get(item, "to"))) {
-            return np_fail(c, item->line, ipath, "an override needs user:, from: and to:");
+            return rulefile_fail(c, item->line, ipath, "an override needs user:, from: and to:");
         }
         oncall_override_t *o = &s->overrides[s->noverrides++];
         o->line = item->line;
         if ((v = config_node_get(item, "comment")) &&
-            np_scalar(c, v, np_key(key, sizeof key, ipath, "comment"), &text) != 0) {
+            rulefile_scalar(c, v, rulefile_key(key, sizeof key, ipath, "comment"), &text) != 0) {
             return -1;
         }
         o->comment = xstrdup(text);
-        if (np_user_ref(c, p, u, np_key(key, sizeof key, ipath, "user"), &o->user) != 0 ||
-            np_time(c, f, np_key(key, sizeof key, ipath, "from"), &o->from_us) != 0 ||
-            np_time(c, t, np_key(key, sizeof key, ipath, "to"), &o->to_us) != 0) {
+        if (np_user_ref(c, p, u, rulefile_key(key, sizeof key, ipath, "user"), &o->user) != 0 ||
+            np_time(c, f, rulefile_key(key, sizeof key, ipath, "from"), &o->from_us) != 0 ||
+            np_time(c, t, rulefile_key(key, sizeof key, ipath, "to"), &o->to_us) != 0) {
             return -1;
         }
         if (o->to_us <= o->from_us) {
-            return np_fail(c, t->line, key, "ends before it starts (to: must be after from:)");
+            return rulefile_fail(c, t->line, key,
+                                 "ends before it starts (to: must be after from:)");
         }
     }
     return 0;
 }
 
-static int np_load_schedules(const np_ctx_t *c, const config_node_t *node, notify_people_t *p)
+static int np_load_schedules(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
     static const char *const allowed[] = {"name", "time_zone", "layers", "overrides", NULL};
-    if (np_seq(c, node, "schedules") != 0) {
+    if (rulefile_seq(c, node, "schedules") != 0) {
         return -1;
     }
     p->schedules = xcalloc(node->n ? node->n : 1, sizeof *p->schedules);
@@ -743,27 +557,28 @@ static int np_load_schedules(const np_ctx_t *c, const config_node_t *node, notif
         char path[64], key[160];
         const char *name;
         snprintf(path, sizeof path, "schedules[%zu]", i);
-        if (np_keys(c, item, path, allowed) != 0 ||
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
             np_name(c, item, path, "schedule", p->schedules, p->nschedules, sizeof *p->schedules,
                     &name) != 0) {
             return -1;
         }
         notify_schedule_t *s = &p->schedules[p->nschedules++];
         s->name = xstrdup(name);
-        s->line = np_key_line(item, "name");
+        s->line = rulefile_key_line(item, "name");
         s->time_zone = xstrdup("UTC");
         if ((v = config_node_get(item, "time_zone")) &&
-            np_zone(c, v, np_key(key, sizeof key, path, "time_zone"), &s->time_zone, &s->tz) != 0) {
+            np_zone(c, v, rulefile_key(key, sizeof key, path, "time_zone"), &s->time_zone,
+                    &s->tz) != 0) {
             return -1;
         }
         if (!(v = config_node_get(item, "layers"))) {
-            return np_fail(c, item->line, path, "every schedule needs layers:");
+            return rulefile_fail(c, item->line, path, "every schedule needs layers:");
         }
-        if (np_seq(c, v, np_key(key, sizeof key, path, "layers")) != 0) {
+        if (rulefile_seq(c, v, rulefile_key(key, sizeof key, path, "layers")) != 0) {
             return -1;
         }
         if (v->n == 0) {
-            return np_fail(c, v->line, key, "a schedule needs at least one layer");
+            return rulefile_fail(c, v->line, key, "a schedule needs at least one layer");
         }
         s->layers = xcalloc(v->n, sizeof *s->layers);
         for (size_t j = 0; j < v->n; j++) {
@@ -774,7 +589,7 @@ static int np_load_schedules(const np_ctx_t *c, const config_node_t *node, notif
             }
         }
         if ((v = config_node_get(item, "overrides")) && !config_node_is_null(v) &&
-            np_overrides(c, p, v, np_key(key, sizeof key, path, "overrides"), s) != 0) {
+            np_overrides(c, p, v, rulefile_key(key, sizeof key, path, "overrides"), s) != 0) {
             return -1;
         }
     }
@@ -784,43 +599,37 @@ static int np_load_schedules(const np_ctx_t *c, const config_node_t *node, notif
 /* ---- Loading: teams, policies, routing ------------------------------------------------- */
 
 /* A policy reference, by name. */
-static int np_policy_ref(const np_ctx_t *c, const notify_people_t *p, const config_node_t *node,
+static int np_policy_ref(const rulefile_t *c, const notify_people_t *p, const config_node_t *node,
                          const char *key, const notify_policy_t **out)
 {
     const char *name;
-    char hint[160];
-    if (np_scalar(c, node, key, &name) != 0) {
+    if (rulefile_scalar(c, node, key, &name) != 0) {
         return -1;
     }
     if (!(*out = notify_people_policy(p, name))) {
-        return np_fail(c, node->line, key, "unknown escalation policy \"%s\"%s", name,
-                       p->npolicies ? np_suggest(name, p->policies, p->npolicies,
-                                                 sizeof *p->policies, hint, sizeof hint)
-                                    : " (no escalation_policies: are defined)");
+        return rulefile_unknown(c, node->line, key, "escalation policy", name, p->policies,
+                                p->npolicies, sizeof *p->policies, "escalation_policies");
     }
     return 0;
 }
 
-static int np_schedule_ref(const np_ctx_t *c, const notify_people_t *p, const config_node_t *node,
+static int np_schedule_ref(const rulefile_t *c, const notify_people_t *p, const config_node_t *node,
                            const char *text, const char *key, const notify_schedule_t **out)
 {
-    char hint[160];
     if (!(*out = notify_people_schedule(p, text))) {
-        return np_fail(c, node->line, key, "unknown schedule \"%s\"%s", text,
-                       p->nschedules ? np_suggest(text, p->schedules, p->nschedules,
-                                                  sizeof *p->schedules, hint, sizeof hint)
-                                     : " (no schedules: are defined)");
+        return rulefile_unknown(c, node->line, key, "schedule", text, p->schedules, p->nschedules,
+                                sizeof *p->schedules, "schedules");
     }
     return 0;
 }
 
 /* Teams before policies (targets name teams); their escalation_policy is
  * resolved afterwards by np_team_policies(). */
-static int np_load_teams(const np_ctx_t *c, const config_node_t *node, notify_people_t *p)
+static int np_load_teams(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
     static const char *const allowed[] = {"name",   "members", "schedule", "escalation_policy",
                                           "queues", NULL};
-    if (np_seq(c, node, "teams") != 0) {
+    if (rulefile_seq(c, node, "teams") != 0) {
         return -1;
     }
     p->teams = xcalloc(node->n ? node->n : 1, sizeof *p->teams);
@@ -829,15 +638,15 @@ static int np_load_teams(const np_ctx_t *c, const config_node_t *node, notify_pe
         char path[64], key[160];
         const char *name, *text;
         snprintf(path, sizeof path, "teams[%zu]", i);
-        if (np_keys(c, item, path, allowed) != 0 ||
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
             np_name(c, item, path, "team", p->teams, p->nteams, sizeof *p->teams, &name) != 0) {
             return -1;
         }
         notify_team_t *t = &p->teams[p->nteams++];
         t->name = xstrdup(name);
-        t->line = np_key_line(item, "name");
+        t->line = rulefile_key_line(item, "name");
         if ((v = config_node_get(item, "members")) && !config_node_is_null(v)) {
-            if (np_seq(c, v, np_key(key, sizeof key, path, "members")) != 0) {
+            if (rulefile_seq(c, v, rulefile_key(key, sizeof key, path, "members")) != 0) {
                 return -1;
             }
             t->members = xcalloc(v->n ? v->n : 1, sizeof *t->members);
@@ -850,25 +659,25 @@ static int np_load_teams(const np_ctx_t *c, const config_node_t *node, notify_pe
                 }
                 for (size_t k = 0; k < t->nmembers; k++) {
                     if (t->members[k] == u) {
-                        return np_fail(c, v->children[j]->line, mkey, "\"%s\" is listed twice",
-                                       u->name);
+                        return rulefile_fail(c, v->children[j]->line, mkey,
+                                             "\"%s\" is listed twice", u->name);
                     }
                 }
                 t->members[t->nmembers++] = u;
             }
         }
         if ((v = config_node_get(item, "schedule")) &&
-            (np_scalar(c, v, np_key(key, sizeof key, path, "schedule"), &text) != 0 ||
+            (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "schedule"), &text) != 0 ||
              np_schedule_ref(c, p, v, text, key, &t->schedule) != 0)) {
             return -1;
         }
         if ((v = config_node_get(item, "queues")) && !config_node_is_null(v)) {
-            if (np_seq(c, v, np_key(key, sizeof key, path, "queues")) != 0) {
+            if (rulefile_seq(c, v, rulefile_key(key, sizeof key, path, "queues")) != 0) {
                 return -1;
             }
             t->queues = xcalloc(v->n ? v->n : 1, sizeof *t->queues);
             for (size_t j = 0; j < v->n; j++) {
-                if (np_scalar(c, v->children[j], key, &text) != 0) {
+                if (rulefile_scalar(c, v->children[j], key, &text) != 0) {
                     return -1;
                 }
                 t->queues[t->nqueues++] = xstrdup(text);
@@ -879,12 +688,11 @@ static int np_load_teams(const np_ctx_t *c, const config_node_t *node, notify_pe
 }
 
 /* "user:alice", "schedule:noc-primary", "team:noc". */
-static int np_target(const np_ctx_t *c, const notify_people_t *p, const config_node_t *node,
+static int np_target(const rulefile_t *c, const notify_people_t *p, const config_node_t *node,
                      const char *key, notify_target_t *t)
 {
     const char *text;
-    char hint[160];
-    if (np_scalar(c, node, key, &text) != 0) {
+    if (rulefile_scalar(c, node, key, &text) != 0) {
         return -1;
     }
     const char *colon = strchr(text, ':');
@@ -893,9 +701,8 @@ static int np_target(const np_ctx_t *c, const notify_people_t *p, const config_n
     if (kind == 4 && strncmp(text, "user", 4) == 0) {
         t->type = NOTIFY_TARGET_USER;
         if (!(t->user = notify_people_user(p, name))) {
-            return np_fail(
-                c, node->line, key, "unknown user \"%s\"%s", name,
-                np_suggest(name, p->users, p->nusers, sizeof *p->users, hint, sizeof hint));
+            return rulefile_unknown(c, node->line, key, "user", name, p->users, p->nusers,
+                                    sizeof *p->users, NULL);
         }
     } else if (kind == 8 && strncmp(text, "schedule", 8) == 0) {
         t->type = NOTIFY_TARGET_SCHEDULE;
@@ -903,52 +710,52 @@ static int np_target(const np_ctx_t *c, const notify_people_t *p, const config_n
     } else if (kind == 4 && strncmp(text, "team", 4) == 0) {
         t->type = NOTIFY_TARGET_TEAM;
         if (!(t->team = notify_people_team(p, name))) {
-            return np_fail(
-                c, node->line, key, "unknown team \"%s\"%s", name,
-                np_suggest(name, p->teams, p->nteams, sizeof *p->teams, hint, sizeof hint));
+            return rulefile_unknown(c, node->line, key, "team", name, p->teams, p->nteams,
+                                    sizeof *p->teams, NULL);
         }
     } else {
-        return np_fail(c, node->line, key,
-                       "\"%s\" is not a target (user:NAME, schedule:NAME or team:NAME)", text);
+        return rulefile_fail(c, node->line, key,
+                             "\"%s\" is not a target (user:NAME, schedule:NAME or team:NAME)",
+                             text);
     }
     return 0;
 }
 
-static int np_levels(const np_ctx_t *c, const notify_people_t *p, const config_node_t *node,
+static int np_levels(const rulefile_t *c, const notify_people_t *p, const config_node_t *node,
                      const char *path, notify_policy_t *pol)
 {
     static const char *const allowed[] = {"delay", "targets", NULL};
-    if (np_seq(c, node, path) != 0) {
+    if (rulefile_seq(c, node, path) != 0) {
         return -1;
     }
     if (node->n == 0) {
-        return np_fail(c, node->line, path, "a policy needs at least one level");
+        return rulefile_fail(c, node->line, path, "a policy needs at least one level");
     }
     pol->levels = xcalloc(node->n, sizeof *pol->levels);
     for (size_t i = 0; i < node->n; i++) {
         const config_node_t *item = node->children[i], *v;
         char ipath[160], key[192];
         snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
-        if (np_keys(c, item, ipath, allowed) != 0) {
+        if (rulefile_check_keys(c, item, ipath, allowed) != 0) {
             return -1;
         }
         notify_level_t *lvl = &pol->levels[pol->nlevels++];
         lvl->line = item->line;
         lvl->delay_us = NP_DEF_DELAY;
         if ((v = config_node_get(item, "delay")) &&
-            np_duration(c, v, np_key(key, sizeof key, ipath, "delay"), NP_S, NP_DAY, "1s to 24h",
-                        &lvl->delay_us) != 0) {
+            rulefile_duration(c, v, rulefile_key(key, sizeof key, ipath, "delay"), NP_S, NP_DAY,
+                              "m", "1s to 24h", &lvl->delay_us) != 0) {
             return -1;
         }
         if (!(v = config_node_get(item, "targets"))) {
-            return np_fail(c, item->line, ipath,
-                           "a level needs targets: (user:NAME, schedule:NAME, team:NAME)");
+            return rulefile_fail(c, item->line, ipath,
+                                 "a level needs targets: (user:NAME, schedule:NAME, team:NAME)");
         }
-        if (np_seq(c, v, np_key(key, sizeof key, ipath, "targets")) != 0) {
+        if (rulefile_seq(c, v, rulefile_key(key, sizeof key, ipath, "targets")) != 0) {
             return -1;
         }
         if (v->n == 0) {
-            return np_fail(c, v->line, key, "a level needs at least one target");
+            return rulefile_fail(c, v->line, key, "a level needs at least one target");
         }
         lvl->targets = xcalloc(v->n, sizeof *lvl->targets);
         for (size_t j = 0; j < v->n; j++) {
@@ -962,10 +769,10 @@ static int np_levels(const np_ctx_t *c, const notify_people_t *p, const config_n
     return 0;
 }
 
-static int np_load_policies(const np_ctx_t *c, const config_node_t *node, notify_people_t *p)
+static int np_load_policies(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
     static const char *const allowed[] = {"name", "levels", "repeat", "ack_reminder", NULL};
-    if (np_seq(c, node, "escalation_policies") != 0) {
+    if (rulefile_seq(c, node, "escalation_policies") != 0) {
         return -1;
     }
     p->policies = xcalloc(node->n ? node->n : 1, sizeof *p->policies);
@@ -974,42 +781,42 @@ static int np_load_policies(const np_ctx_t *c, const config_node_t *node, notify
         char path[64], key[160];
         const char *name, *text;
         snprintf(path, sizeof path, "escalation_policies[%zu]", i);
-        if (np_keys(c, item, path, allowed) != 0 ||
+        if (rulefile_check_keys(c, item, path, allowed) != 0 ||
             np_name(c, item, path, "escalation policy", p->policies, p->npolicies,
                     sizeof *p->policies, &name) != 0) {
             return -1;
         }
         notify_policy_t *pol = &p->policies[p->npolicies++];
         pol->name = xstrdup(name);
-        pol->line = np_key_line(item, "name");
+        pol->line = rulefile_key_line(item, "name");
         if (!(v = config_node_get(item, "levels"))) {
-            return np_fail(c, item->line, path, "every escalation policy needs levels:");
+            return rulefile_fail(c, item->line, path, "every escalation policy needs levels:");
         }
-        if (np_levels(c, p, v, np_key(key, sizeof key, path, "levels"), pol) != 0) {
+        if (np_levels(c, p, v, rulefile_key(key, sizeof key, path, "levels"), pol) != 0) {
             return -1;
         }
         if ((v = config_node_get(item, "repeat"))) {
             int64_t n;
             char why[128];
-            if (np_scalar(c, v, np_key(key, sizeof key, path, "repeat"), &text) != 0) {
+            if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "repeat"), &text) != 0) {
                 return -1;
             }
             if (config_parse_int(text, &n, why, sizeof why) != 0 || n < 0 || n > NP_MAX_REPEAT) {
-                return np_fail(c, v->line, key, "\"%s\" is not a repeat count (0 to %d)", text,
-                               NP_MAX_REPEAT);
+                return rulefile_fail(c, v->line, key, "\"%s\" is not a repeat count (0 to %d)",
+                                     text, NP_MAX_REPEAT);
             }
             pol->repeat = (int)n;
         }
         if ((v = config_node_get(item, "ack_reminder")) && !config_node_is_null(v) &&
-            np_duration(c, v, np_key(key, sizeof key, path, "ack_reminder"), NP_MIN, 7 * NP_DAY,
-                        "1m to 7d", &pol->ack_reminder_us) != 0) {
+            rulefile_duration(c, v, rulefile_key(key, sizeof key, path, "ack_reminder"), NP_MIN,
+                              7 * NP_DAY, "m", "1m to 7d", &pol->ack_reminder_us) != 0) {
             return -1;
         }
     }
     return 0;
 }
 
-static int np_team_policies(const np_ctx_t *c, const config_node_t *node, notify_people_t *p)
+static int np_team_policies(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
     for (size_t i = 0; i < p->nteams; i++) {
         const config_node_t *v = config_node_get(node->children[i], "escalation_policy");
@@ -1023,45 +830,46 @@ static int np_team_policies(const np_ctx_t *c, const config_node_t *node, notify
 }
 
 /* priority: 1, P1, or a list of them. */
-static int np_priorities(const np_ctx_t *c, const config_node_t *node, const char *key,
+static int np_priorities(const rulefile_t *c, const config_node_t *node, const char *key,
                          unsigned *out)
 {
     size_t n = node->type == CONFIG_NODE_SCALAR ? 1 : node->n;
-    if (node->type != CONFIG_NODE_SCALAR && np_seq(c, node, key) != 0) {
+    if (node->type != CONFIG_NODE_SCALAR && rulefile_seq(c, node, key) != 0) {
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         const config_node_t *s = node->type == CONFIG_NODE_SCALAR ? node : node->children[i];
         const char *text;
-        if (np_scalar(c, s, key, &text) != 0) {
+        if (rulefile_scalar(c, s, key, &text) != 0) {
             return -1;
         }
         const char *d = (text[0] == 'P' || text[0] == 'p') ? text + 1 : text;
         if (d[0] < '1' || d[0] > '4' || d[1] != '\0') {
-            return np_fail(c, s->line, key, "\"%s\" is not a priority (1 to 4, or P1 to P4)", text);
+            return rulefile_fail(c, s->line, key, "\"%s\" is not a priority (1 to 4, or P1 to P4)",
+                                 text);
         }
         *out |= 1u << (d[0] - '0');
     }
     if (n == 0) {
-        return np_fail(c, node->line, key,
-                       "an empty list matches nothing (leave priority: out "
-                       "to match every priority)");
+        return rulefile_fail(c, node->line, key,
+                             "an empty list matches nothing (leave priority: out "
+                             "to match every priority)");
     }
     return 0;
 }
 
-static int np_load_routing(const np_ctx_t *c, const config_node_t *node, notify_people_t *p)
+static int np_load_routing(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
     static const char *const top[] = {"policies", NULL};
     static const char *const allowed[] = {"queue", "priority", "policy", NULL};
     const config_node_t *list;
-    if (np_keys(c, node, "routing", top) != 0) {
+    if (rulefile_check_keys(c, node, "routing", top) != 0) {
         return -1;
     }
     if (!(list = config_node_get(node, "policies")) || config_node_is_null(list)) {
         return 0;
     }
-    if (np_seq(c, list, "routing.policies") != 0) {
+    if (rulefile_seq(c, list, "routing.policies") != 0) {
         return -1;
     }
     p->routes = xcalloc(list->n ? list->n : 1, sizeof *p->routes);
@@ -1070,25 +878,27 @@ static int np_load_routing(const np_ctx_t *c, const config_node_t *node, notify_
         char path[64], key[160];
         const char *text;
         snprintf(path, sizeof path, "routing.policies[%zu]", i);
-        if (np_keys(c, item, path, allowed) != 0) {
+        if (rulefile_check_keys(c, item, path, allowed) != 0) {
             return -1;
         }
         notify_route_t *r = &p->routes[p->nroutes++];
         r->line = item->line;
         if ((v = config_node_get(item, "queue"))) {
-            if (np_scalar(c, v, np_key(key, sizeof key, path, "queue"), &text) != 0) {
+            if (rulefile_scalar(c, v, rulefile_key(key, sizeof key, path, "queue"), &text) != 0) {
                 return -1;
             }
             r->queue = xstrdup(text);
         }
         if ((v = config_node_get(item, "priority")) &&
-            np_priorities(c, v, np_key(key, sizeof key, path, "priority"), &r->priorities) != 0) {
+            np_priorities(c, v, rulefile_key(key, sizeof key, path, "priority"), &r->priorities) !=
+                0) {
             return -1;
         }
         if (!(v = config_node_get(item, "policy"))) {
-            return np_fail(c, item->line, path, "every routing entry needs policy:");
+            return rulefile_fail(c, item->line, path, "every routing entry needs policy:");
         }
-        if (np_policy_ref(c, p, v, np_key(key, sizeof key, path, "policy"), &r->policy) != 0) {
+        if (np_policy_ref(c, p, v, rulefile_key(key, sizeof key, path, "policy"), &r->policy) !=
+            0) {
             return -1;
         }
     }
@@ -1097,40 +907,40 @@ static int np_load_routing(const np_ctx_t *c, const config_node_t *node, notify_
 
 /* ---- Loading: the file ---------------------------------------------------------------- */
 
-static int np_build(const config_node_t *root, const char *file, notify_people_t **out, char *err,
-                    size_t errlen)
+/* rulefile_build_fn: arg is the caller's notify_people_t **. */
+static int np_build(const rulefile_t *rf, const config_node_t *root, void *arg)
 {
     static const char *const allowed[] = {"users",   "teams", "schedules", "escalation_policies",
                                           "routing", NULL};
-    np_ctx_t c = {file, err, errlen};
+    notify_people_t **out = arg;
     notify_people_t *p = xcalloc(1, sizeof *p);
     const config_node_t *v, *teams = NULL;
-    p->path = xstrdup(file);
-    if (root && np_keys(&c, root, "", allowed) != 0) {
+    p->path = xstrdup(rf->file);
+    if (root && rulefile_check_keys(rf, root, "", allowed) != 0) {
         goto fail;
     }
     /* In the order references need them, wherever they are in the file. */
     if ((v = config_node_get(root, "users")) && !config_node_is_null(v) &&
-        np_load_users(&c, v, p) != 0) {
+        np_load_users(rf, v, p) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "schedules")) && !config_node_is_null(v) &&
-        np_load_schedules(&c, v, p) != 0) {
+        np_load_schedules(rf, v, p) != 0) {
         goto fail;
     }
     if ((teams = config_node_get(root, "teams")) && !config_node_is_null(teams) &&
-        np_load_teams(&c, teams, p) != 0) {
+        np_load_teams(rf, teams, p) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "escalation_policies")) && !config_node_is_null(v) &&
-        np_load_policies(&c, v, p) != 0) {
+        np_load_policies(rf, v, p) != 0) {
         goto fail;
     }
-    if (p->nteams && np_team_policies(&c, teams, p) != 0) {
+    if (p->nteams && np_team_policies(rf, teams, p) != 0) {
         goto fail;
     }
     if ((v = config_node_get(root, "routing")) && !config_node_is_null(v) &&
-        np_load_routing(&c, v, p) != 0) {
+        np_load_routing(rf, v, p) != 0) {
         goto fail;
     }
     *out = p;
@@ -1143,26 +953,14 @@ fail:
 int notify_people_parse(const char *text, size_t len, const char *name, notify_people_t **out,
                         char *err, size_t errlen)
 {
-    config_node_t *root = NULL;
     *out = NULL;
-    if (config_parse_string(name, text, len, &root, err, errlen) != 0) {
-        return -1;
-    }
-    int rc = np_build(root, name, out, err, errlen);
-    config_node_destroy(&root);
-    return rc;
+    return rulefile_parse(name, text, len, np_build, out, err, errlen);
 }
 
 int notify_people_load(const char *path, notify_people_t **out, char *err, size_t errlen)
 {
-    config_node_t *root = NULL;
     *out = NULL;
-    if (config_parse_file(path, &root, err, errlen) != 0) {
-        return -1;
-    }
-    int rc = np_build(root, path, out, err, errlen);
-    config_node_destroy(&root);
-    return rc;
+    return rulefile_load(path, np_build, out, err, errlen);
 }
 
 void notify_people_destroy(notify_people_t **pp)

@@ -165,11 +165,34 @@ static void test_bad_files(void)
     }
 }
 
+/* Messages the three rule-file loaders word alike (common/rulefile.c). */
+static void test_shared_messages(void)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"users:\n  - name: \"\"\n", "p.yml:2: users[0].name: must not be empty"},
+        {"users: [{name: a}]\nescalation_policies:\n  - name: p\n    levels:\n"
+         "      - {delay: 0, targets: [\"user:a\"]}\n",
+         "p.yml:5: escalation_policies[0].levels[0].delay: 0 is out of range (1s to 24h)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[1024] = "";
+        notify_people_t *p = NULL;
+        int rc =
+            notify_people_parse(cases[i].text, strlen(cases[i].text), "p.yml", &p, err, sizeof err);
+        CHECK(rc == -1 && p == NULL && strcmp(err, cases[i].want) == 0,
+              "case %zu:\n  got  %s\n  want %s", i, err, cases[i].want);
+        notify_people_destroy(&p);
+    }
+}
+
 int main(void)
 {
     test_example();
     test_defaults();
     test_bad_files();
+    test_shared_messages();
     if (failures) {
         printf("%d failure(s)\n", failures);
         return 1;
