@@ -8,7 +8,6 @@
  * example configuration in deploy/, print-config masking and the
  * reference. Prints every failing case and exits non-zero if any failed.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "config.h"
 #include "settings.h"
+#include "unit_check.h"
 
 #define TOKEN_INGEST          "ingest-token-abcdefghijkl"
 #define TOKEN_OPERATOR        "operator-token-0123456789"
@@ -24,21 +24,7 @@
 #define FILE_SECRET           "file-secret-line-one"
 #define ROUTING_KEY           "R0UT1NGKEY00000000000000000000AB"
 
-static int failures;
 static char secret_file[64];
-
-static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "FAIL %s: ", name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
 
 /* Writes text to a new temporary file; returns its path in buf. */
 static const char *write_temp(const char *text, char *buf, size_t buflen)

@@ -16,18 +16,7 @@
 #include "corr_rules.h"
 #include "event.h"
 #include "tz.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 #define EXAMPLE FIXTURES_DIR "/correlator/rules-example.yml"
 #define MIN_US  (60 * INT64_C(1000000))

@@ -20,18 +20,7 @@
 #include "decode.h"
 #include "decode_internal.h"
 #include "event.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 #define RECEIVED_US 1795576700000000LL /* 2026-11-25T03:18:20Z */
 #define NO_REJECT   (-2)

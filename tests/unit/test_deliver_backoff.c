@@ -7,7 +7,6 @@
  * Table-driven; prints every failing case and exits non-zero if any failed.
  * No network: tests/integration/test_deliver.sh covers the real transfers.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +14,7 @@
 
 #include "deliver.h"
 #include "deliver_internal.h"
-
-static int failures;
-
-static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "FAIL %s: ", name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
+#include "unit_check.h"
 
 /* Bounds: every delay lies in [base, min(max, base * 2^n)]. */
 static void test_backoff_bounds(void)

@@ -9,7 +9,6 @@
  * so no packet leaves the machine. tests/integration/test_deliver.sh does
  * the real transfers.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +16,7 @@
 #include "deliver.h"
 #include "metrics.h"
 #include "settings.h"
-
-static int failures;
-
-static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "FAIL %s: ", name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
+#include "unit_check.h"
 
 typedef struct {
     int calls;

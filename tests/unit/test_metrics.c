@@ -8,31 +8,16 @@
  * ASan: metrics_shutdown() must leave nothing behind.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
+#include "unit_check.h"
 
 #define THREADS    2
 #define INCREMENTS 100000
-
-static int failures;
-
-static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "FAIL %s: ", name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
 
 /* Asserts that every golden line (a whole line) is in text. */
 static void expect_lines(const char *name, const char *text, const char *const *lines, size_t n)

@@ -14,18 +14,7 @@
 #include <string.h>
 
 #include "notify_people.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 #define EXAMPLE  SOURCE_DIR "/deploy/examples/people.yml"
 #define FIXTURES FIXTURES_DIR "/notifier/"

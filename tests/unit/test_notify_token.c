@@ -11,18 +11,7 @@
 #include <string.h>
 
 #include "notify_token.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 static const char KEY[] = "test-ack-secret-0123456789";
 #define NOW INT64_C(1796000000000000) /* some instant in 2026 */

@@ -16,18 +16,7 @@
 
 #include "event.h"
 #include "ticket_routing.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 #define EXAMPLE  SOURCE_DIR "/deploy/examples/ticket-routing.yml"
 #define FIXTURES FIXTURES_DIR "/ticketer/"

@@ -10,18 +10,7 @@
 #include <string.h>
 
 #include "ticket_state.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 #define N  TICKET_STATE_NEW
 #define A  TICKET_STATE_ACKNOWLEDGED

@@ -13,18 +13,7 @@
 #include <time.h>
 
 #include "tz.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "unit_check.h"
 
 /* Unix seconds of a UTC date-time. */
 static int64_t utc(int y, int mo, int d, int h, int mi, int s)
