@@ -678,6 +678,7 @@ int main(void)
     setenv("ALERTDESK_TOKEN", TOKEN_INGEST, 1);
     setenv("ALERTDESK_ADMIN_TOKEN", "admin-token-abcdefghijklmnop", 1);
     setenv("ALERTDESK_ROUTING_KEY", ROUTING_KEY, 1);
+    setenv("ALERTDESK_ACK_SECRET", "ack-secret-abcdefghijklmnop", 1);
 
     char tmp[64];
     write_temp(FILE_SECRET "\nsecond line\n", tmp, sizeof tmp);
