@@ -78,6 +78,7 @@ typedef struct {
     stream_consumer_t *consumer;
     notifier_sender_t *sender;
     bool in_txn, failed;
+    bool pending_work; /* ticket changes applied since the last notifier_work() */
     size_t batch;
     stream_pg_batch_t offsets;
     metric_t *m_changes, *m_sessions;
@@ -205,6 +206,7 @@ static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint
         return -1;
     }
     stream_pg_batch_note(&n->offsets, stream, seq); /* room was made above */
+    n->pending_work = true;
     metric_inc(n->m_changes);
     if (++n->batch >= NOTIFIER_BATCH) {
         return notifier_commit(n);
@@ -262,9 +264,12 @@ static int notifier_session_start(notifier_t *n)
     return 0;
 }
 
-/* notifier_heartbeat - escalations due, then sends due, then the gauges. */
-static void notifier_heartbeat(notifier_t *n)
+/* notifier_work - escalations due, then sends due. Run on every heartbeat
+ * and at once after ticket changes were committed, so a new ticket's first
+ * page does not wait for the next heartbeat. */
+static void notifier_work(notifier_t *n)
 {
+    n->pending_work = false;
     if (notifier_commit(n) < 0) {
         return;
     }
@@ -286,6 +291,15 @@ static void notifier_heartbeat(notifier_t *n)
     if (notifier_sender_run(n->sender, n->conn, event_now_us(), NOTIFIER_LIMIT, &claimed) !=
         DB_OK) {
         notifier_fail(n, "sending");
+        return;
+    }
+}
+
+/* notifier_heartbeat - the work, then the gauges. */
+static void notifier_heartbeat(notifier_t *n)
+{
+    notifier_work(n);
+    if (n->failed) {
         return;
     }
     PGresult *res = NULL;
@@ -312,6 +326,9 @@ static void notifier_live(notifier_t *n)
         }
         if (n->in_txn && notifier_commit(n) < 0) {
             break;
+        }
+        if (n->pending_work) {
+            notifier_work(n);
         }
         if (notifier_sender_poll(n->sender, n->conn, 20) < 0) {
             notifier_fail(n, "recording an outcome");
