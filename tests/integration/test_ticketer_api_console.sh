@@ -218,4 +218,19 @@ done
 printf 'ok - no listing, hidden files, traversal or symlinks out\n'
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$TICK_URL/index.html")
 same "$code" 405 "POST to a console file"
+
+# ---- SIGTERM with streams open (suspended connections) exits cleanly ----
+CURLS=()
+for i in 1 2 3; do
+    curl -sN -H "Authorization: Bearer $TOK_VIEWER" "$TICK_URL/api/v1/stream" >"$IT_TMP/open$i.txt" 2>/dev/null &
+    CURLS+=($!)
+done
+sleep 1
+same "$(grep -c '^event: hello' "$IT_TMP"/open*.txt | awk -F: '{s+=$2} END {print s}')" 3 "three streams open"
+it_stop ticketer
+same "$IT_LAST_STATUS" 0 "the ticketer stops cleanly with streams open"
+! grep -qi 'panic\|AddressSanitizer\|runtime error' "$IT_TMP/ticketer.log" || it_fail "ticketer log: $(tail -5 "$IT_TMP/ticketer.log")"
+for p in "${CURLS[@]}"; do
+    wait "$p" 2>/dev/null || true # the server ended their streams
+done
 it_pass
