@@ -24,7 +24,7 @@ export async function loadLang(want) {
   for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
 }
 
-// t('key', {n: 3}) - the catalogue's string with {n} replaced.
+// t(KEY, {n: 3}) - the catalogue's string with {n} replaced.
 export function t(key, vars) {
   let s = cat[key] ?? fallback[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? fmtVar(vars[k]) : m));

@@ -6,7 +6,7 @@ import { get, post, qs } from './api.js';
 import { h, mount } from './dom.js';
 import { t, ago, num } from './i18n.js';
 import { onTicket } from './live.js';
-import { prioBadge, slaCell, setSla, slaClock, stateBadge, showError, toast } from './ui.js';
+import { prioBadge, slaCell, slaClock, stateBadge, showError, toast } from './ui.js';
 
 const STATES = ['new', 'acknowledged', 'in_progress', 'pending', 'resolved', 'closed'];
 const SORTS = ['-opened_at', 'opened_at', '-updated_at', 'priority'];
@@ -256,9 +256,9 @@ export function queueView(root, params, session) {
   const off = onTicket((ev) => upsert(ev.ticket));
   load();
   return () => {
+    clearTimeout(debounce);
     document.removeEventListener('keydown', onKey);
     off();
   };
 }
 
-export { setSla };

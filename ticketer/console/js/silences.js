@@ -1,7 +1,7 @@
 // silences.js - silences (list, create from a ticket's labels with a
 // duration and comment, expire) and the recurring maintenance windows of
 // the correlation rules on a week view.
-import { get, post, api } from './api.js';
+import { get, post } from './api.js';
 import { h, mount } from './dom.js';
 import { t, dateTime } from './i18n.js';
 import { showError, toast } from './ui.js';
@@ -116,4 +116,3 @@ export function silencesView(root, params, session) {
   return () => {};
 }
 
-export { api };
