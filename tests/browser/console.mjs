@@ -6,6 +6,7 @@
 // Each step prints "ok - ..."; the first failure throws (exit 1).
 import { chromium } from 'playwright-core';
 import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const env = process.env;
 const URL_ = env.CONSOLE_URL;
@@ -32,6 +33,23 @@ async function until(page, fn, arg, ms = 10000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${fn}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+// Every literal catalogue key the code uses exists in both catalogues, and
+// the catalogues have the same keys.
+{
+  const dir = new URL('../../ticketer/console/', import.meta.url);
+  const en = JSON.parse(readFileSync(new URL('i18n/en.json', dir)));
+  const fa = JSON.parse(readFileSync(new URL('i18n/fa.json', dir)));
+  assert.deepEqual(Object.keys(fa).sort(), Object.keys(en).sort(), 'en.json and fa.json differ in keys');
+  const html = readFileSync(new URL('index.html', dir), 'utf8');
+  const used = [...html.matchAll(/data-i18n="([^"]+)"/g)].map((m) => m[1]);
+  for (const f of readdirSync(new URL('js/', dir))) {
+    used.push(...[...readFileSync(new URL(`js/${f}`, dir), 'utf8').matchAll(/\bt\('([\w.-]+)'/g)].map((m) => m[1]));
+  }
+  const missing = used.filter((k) => !(k in en));
+  assert.deepEqual(missing, [], 'keys missing from the catalogues');
+  ok(`${used.length} catalogue keys used; en and fa complete`);
 }
 
 const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
@@ -154,7 +172,8 @@ try {
   await page.locator('.timeline li').first().waitFor();
   await page.locator('#lang').selectOption('fa');
   await until(page, () => document.documentElement.dir === 'rtl' && document.documentElement.lang === 'fa');
-  await page.locator('.timeline time').first().waitFor();
+  // The page is drawn again in Persian once its data is back.
+  await until(page, () => /[۰-۹]/.test(document.querySelector('.timeline time')?.textContent || ''));
   const faDate = await page.locator('.timeline time').first().textContent();
   const year = new Intl.DateTimeFormat('fa-IR-u-ca-persian-nu-arabext', { year: 'numeric' }).format(new Date(await page.locator('.timeline time').first().getAttribute('datetime')));
   assert.ok(/[۰-۹]/.test(faDate), `no Persian digits: ${faDate}`);
@@ -197,6 +216,13 @@ try {
 
   assert.deepEqual(problems, [], 'errors in the page');
   ok('no page errors, no CSP violations');
+} catch (e) {
+  for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+    await p.screenshot({ path: `${env.OUT}/failure-${i}.png` }).catch(() => {});
+    console.log(`failure-${i}.png: ${p.url()}`);
+  }
+  console.log(`page problems: ${JSON.stringify(problems)}`);
+  throw e;
 } finally {
   await browser.close();
 }
