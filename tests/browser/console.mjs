@@ -116,6 +116,7 @@ try {
   await page.reload();
   assert.equal(await page.locator('select[name=priority]').inputValue(), 'P4', 'filter lost on reload');
   await page.locator('select[name=priority]').selectOption('');
+  await until(page, () => !location.hash.includes('priority='));
   ok('filters are kept in the URL');
 
   // ---- the ticket page ----

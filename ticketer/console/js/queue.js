@@ -77,6 +77,8 @@ export function queueView(root, params, session) {
     h('p', { class: 'hint keys-hint' }, t('queue.keys')));
 
   function apply() {
+    // The user may have navigated away meanwhile: never rewrite their URL.
+    if (!form.isConnected || (location.hash && !location.hash.startsWith('#/queue'))) return;
     const fd = new FormData(form);
     const p = new URLSearchParams();
     for (const k of FILTERS) {
