@@ -114,8 +114,13 @@ static void console_handle(http_request_t *req, void *arg)
     if (!*rel) {
         rel = "index.html";
     }
+    if (strncmp(http_request_path(req), "/api/", 5) == 0) {
+        /* An API path no API route took: the API's own answer. */
+        http_respond_json(req, 404, "{\"error\":\"no such endpoint\"}\n", 0);
+        return;
+    }
     const char *type = console_type(rel);
-    if (strncmp(http_request_path(req), "/api/", 5) == 0 || !console_path_ok(rel) || !type) {
+    if (!console_path_ok(rel) || !type) {
         console_not_found(req);
         return;
     }

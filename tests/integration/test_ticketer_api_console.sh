@@ -216,6 +216,7 @@ for bad in /sub/ /sub /vendor/ /.hidden/x.txt /../outside.txt /%2e%2e/outside.tx
     ! grep -q 'outside\|secret' "$IT_TMP/f.body" || it_fail "$bad leaked a file"
 done
 printf 'ok - no listing, hidden files, traversal or symlinks out\n'
+same "$(curl -s "$TICK_URL/api/v1/nothing")" '{"error":"no such endpoint"}' "an unknown API path is still a JSON 404"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$TICK_URL/index.html")
 same "$code" 405 "POST to a console file"
 
