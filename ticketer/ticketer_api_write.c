@@ -31,7 +31,7 @@
 /* One requested change, as parsed from a body. */
 typedef struct {
     const char *action;   /* ack, assign, comment, pending, resolve, close, reopen, transition */
-    const char *assignee; /* assign: NULL or "" unassigns */
+    const char *assignee; /* assign: NULL or "" unassigns; watch/unwatch: the user */
     const char *text;     /* comment text, pending/reopen/transition reason, resolve comment */
     ticket_state_t to;    /* transition */
     int64_t version;      /* expected version; 0 = any */
@@ -122,6 +122,16 @@ static db_status_t api_change_once(api_ctx_t *c, PGconn *conn, const char *key,
         rc = ticketer_ticket_assign(&t, ch->assignee, c->actor, now, log, why, sizeof why);
     } else if (strcmp(a, "comment") == 0) {
         ticketer_ticket_comment(&t, ch->text, c->actor, now, log);
+    } else if (strcmp(a, "watch") == 0 || strcmp(a, "unwatch") == 0) {
+        bool changed = false;
+        st = ticketer_ticket_watch(conn, &t, ch->assignee, strcmp(a, "watch") == 0, c->actor, now,
+                                   log, &changed, why, sizeof why);
+        if (st != DB_OK) {
+            ticketer_log_destroy(&log);
+            api_rollback(c, conn);
+            return st;
+        }
+        rc = changed ? 0 : -1;
     } else if (strcmp(a, "pending") == 0) {
         rc = ticketer_ticket_transition(&t, TICKET_STATE_PENDING, ch->text, c->actor, false, r, now,
                                         log, why, sizeof why);
@@ -149,7 +159,9 @@ static db_status_t api_change_once(api_ctx_t *c, PGconn *conn, const char *key,
         ticketer_log_destroy(&log);
         api_rollback(c, conn);
         out->status = 409;
-        out->field = strcmp(a, "assign") == 0 ? "assignee" : "state";
+        out->field = strcmp(a, "assign") == 0                               ? "assignee"
+                     : strcmp(a, "watch") == 0 || strcmp(a, "unwatch") == 0 ? "user"
+                                                                            : "state";
         snprintf(out->msg, sizeof out->msg, "%s: %s", t.key, why);
         return DB_OK;
     }
@@ -253,6 +265,15 @@ static int api_parse_change(api_ctx_t *c, const char *action, json_t *o, api_cha
     if (strcmp(action, "comment") == 0) {
         return api_body_string(c, o, "text", true, API_COMMENT_MAX, &ch->text);
     }
+    if (strcmp(action, "watch") == 0 || strcmp(action, "unwatch") == 0) {
+        if (api_body_string(c, o, "user", false, TICKET_TEXT_MAX - 1, &ch->assignee) < 0) {
+            return -1;
+        }
+        if (!ch->assignee || !*ch->assignee) {
+            ch->assignee = c->actor; /* "watch this" for oneself */
+        }
+        return 0;
+    }
     if (strcmp(action, "pending") == 0) {
         return api_body_string(c, o, "reason", true, TICKET_TEXT_MAX - 1, &ch->text);
     }
@@ -290,6 +311,8 @@ void api_tickets_action(api_ctx_t *c, const char *key, const char *action)
         {"ack", {"comment", "version", NULL}},
         {"assign", {"assignee", "version", NULL}},
         {"comment", {"text", "version", NULL}},
+        {"watch", {"user", "version", NULL}},
+        {"unwatch", {"user", "version", NULL}},
         {"pending", {"reason", "version", NULL}},
         {"resolve", {"comment", "version", NULL}},
         {"close", {"comment", "version", NULL}},
@@ -302,8 +325,8 @@ void api_tickets_action(api_ctx_t *c, const char *key, const char *action)
     }
     if (i == sizeof actions / sizeof *actions) {
         api_error(c, 404, NULL,
-                  "no action '%s' on tickets (ack, assign, comment, pending, resolve, close, "
-                  "reopen, transition)",
+                  "no action '%s' on tickets (ack, assign, comment, watch, unwatch, pending, "
+                  "resolve, close, reopen, transition)",
                   action);
         return;
     }

@@ -404,6 +404,35 @@ int ticketer_ticket_assign(ticket_t *t, const char *assignee, const char *actor,
     return 0;
 }
 
+db_status_t ticketer_ticket_watch(PGconn *conn, const ticket_t *t, const char *user, bool add,
+                                  const char *actor, int64_t now_us, ticketer_log_t *log,
+                                  bool *changed, char *why, size_t whylen)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, t->id);
+    const char *params[] = {id, user};
+    PGresult *res = NULL;
+    db_status_t st = db_exec(
+        conn, add ? "tickets.watch" : "tickets.unwatch",
+        add ? "UPDATE tickets SET watchers = array_append(watchers, $2), updated_at = now() "
+              "WHERE id = $1::bigint AND NOT ($2 = ANY (watchers)) RETURNING 1"
+            : "UPDATE tickets SET watchers = array_remove(watchers, $2), updated_at = now() "
+              "WHERE id = $1::bigint AND $2 = ANY (watchers) RETURNING 1",
+        2, params, &res);
+    if (st != DB_OK) {
+        return st;
+    }
+    *changed = PQntuples(res) == 1;
+    PQclear(res);
+    if (!*changed) {
+        snprintf(why, whylen, add ? "%s already watches %s" : "%s does not watch %s", user, t->key);
+        return DB_OK;
+    }
+    ticketer_ticket_log(t, log, now_us, actor, "watchers", "watchers", add ? NULL : user,
+                        add ? user : NULL, NULL);
+    return DB_OK;
+}
+
 void ticketer_ticket_comment(const ticket_t *t, const char *text, const char *actor, int64_t now_us,
                              ticketer_log_t *log)
 {

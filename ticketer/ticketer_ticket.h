@@ -98,6 +98,14 @@ int ticketer_ticket_transition(ticket_t *t, ticket_state_t to, const char *reaso
 int ticketer_ticket_assign(ticket_t *t, const char *assignee, const char *actor, int64_t now_us,
                            ticketer_log_t *log, char *why, size_t whylen);
 
+/* Adds (add true) or removes user from the ticket's watchers, who get mail
+ * on every state change (the notifier), and logs `watchers`. Runs its own
+ * UPDATE inside the caller's transaction (watchers are not in ticket_t).
+ * DB_OK with *changed false and why set when nothing would change. */
+db_status_t ticketer_ticket_watch(PGconn *conn, const ticket_t *t, const char *user, bool add,
+                                  const char *actor, int64_t now_us, ticketer_log_t *log,
+                                  bool *changed, char *why, size_t whylen);
+
 /* Logs a comment (kind "commented"). A person's first comment on a new
  * ticket is not a first response; only acknowledging is. */
 void ticketer_ticket_comment(const ticket_t *t, const char *text, const char *actor, int64_t now_us,

@@ -6,8 +6,9 @@
 # until it fails; the acknowledge link in alice's page: GET does not
 # acknowledge, a forged token is refused, POST acknowledges the ticket with
 # alice as the actor, a second POST is refused; after the ack nothing more
-# is paged. A resolved ticket stops its escalation and cancels what was
-# queued. A kill -9 of the notifier loses no page and doubles at most one.
+# is paged. A watcher (carol, added through the API) gets one mail per
+# state change over SMTP (our smtp_sink), threaded by the ticket. A resolved
+# ticket stops its escalation and cancels what was queued. A kill -9 of the notifier loses no page and doubles at most one.
 # Fails if: a page is missing, doubled (idempotency key), sent after the ack,
 # or the ticket's audit trail does not name alice.
 set -euo pipefail
@@ -21,7 +22,11 @@ it_setup notifier_e2e
 TOOLS=$BIN/tests/tools
 HP=$(it_free_port)
 NP=$(it_free_port)
+SP=$(it_free_port)
 REQ=$IT_TMP/requests.jsonl
+MAIL=$IT_TMP/mail.jsonl
+it_bg sink "$TOOLS/smtp_sink" --port "$SP" --out "$MAIL"
+it_wait_until 10 grep -q port= "$IT_TMP/sink.log" || it_fail "smtp_sink did not start"
 it_bg receiver "$TOOLS/http_receiver" --port "$HP" --log "$REQ" /alice=200 /bob=500 /carol=200
 it_wait_until 10 grep -q port= "$IT_TMP/receiver.log" || it_fail "http_receiver did not start"
 
@@ -36,7 +41,7 @@ cat >"$IT_TMP/people.yml" <<YAML
 users:
   - {name: alice, contacts: [{type: webhook, address: "http://127.0.0.1:$HP/alice"}]}
   - {name: bob, contacts: [{type: webhook, address: "http://127.0.0.1:$HP/bob"}]}
-  - {name: carol, contacts: [{type: webhook, address: "http://127.0.0.1:$HP/carol"}]}
+  - {name: carol, contacts: [{type: email, address: carol@example.net}]}
 teams:
   - {name: noc, members: [alice, bob], escalation_policy: fast, queues: [NOC]}
 escalation_policies:
@@ -56,6 +61,9 @@ notifier:
   public_url: http://127.0.0.1:$NP
   ack_secret: it-ack-secret-0123456789
   allowed_url_prefixes: ["http://127.0.0.1:$HP/"]
+  smtp:
+    url: smtp://127.0.0.1:$SP
+    from: "alertdesk <desk@example.net>"
   heartbeat_interval: 200ms
   retry:
     max_attempts: 3
@@ -92,6 +100,13 @@ it_assert_match '\\"key\\":\\"NOC-1\\"' "$page" "the webhook body names the tick
 ack_url=$(printf '%s' "$page" | grep -o "http://127.0.0.1:$NP/ack/[A-Za-z0-9_.~-]*" | head -n 1)
 [[ -n "$ack_url" ]] || it_fail "no acknowledge link in the page: $page"
 
+# ---- carol watches NOC-1 (through the API): she is mailed on state changes ----
+out=$(tick_api POST /api/v1/tickets/NOC-1/watch "$TOK_AGENT" '{"user":"carol"}')
+it_assert_match '^200 ' "$out" "an agent adds a watcher"
+it_assert_match '"watchers": ?\["carol"\]' "$out" "the ticket lists her"
+out=$(tick_api POST /api/v1/tickets/NOC-1/watch "$TOK_AGENT" '{"user":"carol"}')
+it_assert_match '^409 .*already watches' "$out" "watching twice is refused, saying why"
+
 # ---- nobody acks: level 2 pages bob, whose endpoint fails: retried, then failed ----
 wait_bob_failed() { [[ "$(it_psql "SELECT state || ':' || attempts FROM notifications WHERE user_name = 'bob'")" == failed:3 ]]; }
 it_wait_until 30 wait_bob_failed || it_fail "bob's page was not retried 3 times then failed: $(it_psql "SELECT state, attempts, last_status FROM notifications WHERE user_name = 'bob'")"
@@ -120,6 +135,22 @@ it_wait_until 10 wait_esc_acked || it_fail "the escalation did not see the ackno
 pages=$(it_psql "SELECT count(*) FROM notifications")
 sleep 3 # longer than a level's delay: nothing more may be queued
 it_assert_eq "$pages" "$(it_psql "SELECT count(*) FROM notifications")" "nothing is paged after the ack"
+
+# ---- the watcher's mail: one per state change, threaded by the ticket ----
+out=$(tick_api POST /api/v1/tickets/NOC-1/resolve "$TOK_AGENT" '{"comment":"fixed"}')
+it_assert_match '^200 ' "$out" "the agent resolves NOC-1"
+wait_mails() { [[ -s "$MAIL" && "$(jq -s length "$MAIL")" -ge 2 ]]; }
+it_wait_until 20 wait_mails || it_fail "carol did not get two mails (ack, resolve): $(cat "$MAIL" 2>/dev/null)"
+it_assert_eq 2 "$(jq -s length "$MAIL")" "exactly two mails: acknowledged and resolved"
+it_assert_eq '["carol@example.net"]' "$(jq -c -s '.[0].rcpt' "$MAIL")" "to the watcher's address"
+m1=$(jq -r -s '.[0].data' "$MAIL")
+m2=$(jq -r -s '.[1].data' "$MAIL")
+it_assert_match 'Subject: \[NOC-1\] acknowledged' "$m1" "the first mail says acknowledged"
+it_assert_match 'changed by alice' "$m1" "and who did it"
+it_assert_match 'Subject: \[NOC-1\] resolved' "$m2" "the second says resolved"
+mid=$(printf '%s' "$m1" | tr -d '\r' | sed -n 's/^Message-ID: //Ip' | head -n 1)
+[[ -n "$mid" ]] || it_fail "the first mail has no Message-ID: $m1"
+it_assert_match "In-Reply-To: $mid" "$(printf '%s' "$m2" | tr -d '\r')" "the second mail threads under the first"
 
 # ---- a resolved ticket stops its escalation ----
 send sw2 firing
