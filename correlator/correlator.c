@@ -254,6 +254,26 @@ static int correlator_commit(correlator_t *c)
     return 0;
 }
 
+/* The event being applied, for correlator_emit (worker thread only). */
+typedef struct {
+    correlator_t *c;
+    const event_t *ev;
+} correlator_emit_ctx_t;
+
+/* correlator_emit - corr_emit_fn: the change into the batch; when it opens
+ * or reopens the event's own alert, the event's annotations go with it (a
+ * ticket shows the cause's runbook links from them). */
+static void correlator_emit(void *arg, const corr_change_t *ch)
+{
+    correlator_emit_ctx_t *x = arg;
+    correlator_batch_add(x->c->batch, ch);
+    if ((ch->kind == CORR_CHANGE_ALERT_OPENED || ch->kind == CORR_CHANGE_ALERT_REOPENED) &&
+        x->ev->nannotations > 0 && strcmp(ch->fingerprint, x->ev->fingerprint) == 0) {
+        correlator_batch_annotations(x->c->batch, ch->domain, ch->fingerprint, x->ev->annotations,
+                                     x->ev->nannotations);
+    }
+}
+
 /* correlator_apply - stream_apply_fn: one event into the engine. */
 static int correlator_apply(void *arg, const char *stream, int64_t seq, const uint8_t *payload,
                             size_t len)
@@ -271,7 +291,8 @@ static int correlator_apply(void *arg, const char *stream, int64_t seq, const ui
         c->failed = true;
         return -1;
     }
-    corr_engine_apply(c->engine, ev, ev->received_at_us, correlator_batch_add, c->batch);
+    correlator_emit_ctx_t x = {c, ev};
+    corr_engine_apply(c->engine, ev, ev->received_at_us, correlator_emit, &x);
     correlator_batch_offset(c->batch, stream, seq);
     event_destroy(&ev);
     metric_inc(c->m_events);

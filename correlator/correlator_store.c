@@ -20,7 +20,7 @@
 #include "correlator_store.h"
 #include "correlator_stream.h"
 
-#define CORRELATOR_SCHEMA_VERSION 2
+#define CORRELATOR_SCHEMA_VERSION 7 /* 0007: alerts.annotations */
 /* Unix microseconds of a timestamptz column, exact (extract returns numeric). */
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
@@ -33,6 +33,8 @@ static const char *const correlator_stage_sql[] = {
     "phase smallint NOT NULL) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS corr_members_stage (LIKE incident_members INCLUDING "
     "DEFAULTS) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS corr_notes_stage (ord bigint NOT NULL, domain text NOT NULL, "
+    "fingerprint text NOT NULL, annotations hstore NOT NULL) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS corr_counts_stage (domain text NOT NULL, fingerprint text "
     "NOT NULL, severity smallint NOT NULL, count bigint NOT NULL, last_seen timestamptz NOT NULL, "
     "refreshed_at timestamptz NOT NULL) ON COMMIT DELETE ROWS",
@@ -386,6 +388,7 @@ struct correlator_batch {
     correlator_offset_t *offsets;
     size_t noffsets, offsets_cap;
     db_copy_t changes, decisions, stage_alerts, stage_counts, stage_incidents, stage_members;
+    db_copy_t stage_notes; /* annotations of opening events, built as they come */
     size_t ndecisions;
     wire_buf_t payloads;
     correlator_pending_t *pending;
@@ -511,6 +514,8 @@ correlator_batch_t *correlator_batch_new(const char *stream, int64_t head)
     db_copy_init(&b->stage_counts);
     db_copy_init(&b->stage_incidents);
     db_copy_init(&b->stage_members);
+    db_copy_init(&b->stage_notes);
+    db_copy_reset(&b->stage_notes);
     wire_buf_init(&b->payloads);
     return b;
 }
@@ -534,6 +539,7 @@ void correlator_batch_destroy(correlator_batch_t **bp)
     db_copy_free(&b->stage_counts);
     db_copy_free(&b->stage_incidents);
     db_copy_free(&b->stage_members);
+    db_copy_free(&b->stage_notes);
     wire_buf_free(&b->payloads);
     free(b->pending);
     free(b);
@@ -554,6 +560,17 @@ bool correlator_batch_empty(const correlator_batch_t *b)
 int64_t correlator_batch_head(const correlator_batch_t *b)
 {
     return b->head;
+}
+
+void correlator_batch_annotations(correlator_batch_t *b, const char *domain,
+                                  const char *fingerprint, const event_label_t *annotations,
+                                  uint32_t n)
+{
+    db_copy_row(&b->stage_notes, 4);
+    db_copy_int64(&b->stage_notes, (int64_t)b->stage_notes.rows); /* order: the last wins */
+    db_copy_text(&b->stage_notes, domain);
+    db_copy_text(&b->stage_notes, fingerprint);
+    db_copy_hstore(&b->stage_notes, annotations, n);
 }
 
 void correlator_batch_offset(correlator_batch_t *b, const char *stream, int64_t seq)
@@ -1127,6 +1144,18 @@ static db_status_t correlator_store_write(PGconn *conn, correlator_batch_t *b)
             st = DB_FATAL;
         }
     }
+    if (st == DB_OK && b->stage_notes.rows > 0) {
+        /* After the alerts rows exist: the opening events' annotations. */
+        st = correlator_stage_apply(
+            conn, "correlator.annotations",
+            "COPY corr_notes_stage (ord, domain, fingerprint, annotations) FROM STDIN "
+            "(FORMAT binary)",
+            &b->stage_notes,
+            "UPDATE alerts a SET annotations = s.annotations FROM (SELECT DISTINCT ON (domain, "
+            "fingerprint) domain, fingerprint, annotations FROM corr_notes_stage ORDER BY domain, "
+            "fingerprint, ord DESC) s WHERE a.domain = s.domain AND a.fingerprint = s.fingerprint",
+            NULL);
+    }
     if (st == DB_OK) {
         st = correlator_store_gone(conn, b);
     }
@@ -1188,6 +1217,7 @@ size_t correlator_batch_publish(correlator_batch_t *b, stream_pub_t *pub)
     b->ndecisions = 0;
     db_copy_reset(&b->changes);
     db_copy_reset(&b->decisions);
+    db_copy_reset(&b->stage_notes);
     correlator_set_clear(&b->alerts);
     correlator_set_clear(&b->incidents);
     correlator_set_clear(&b->members);

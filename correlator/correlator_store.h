@@ -75,6 +75,12 @@ void correlator_batch_destroy(correlator_batch_t **bp);
 
 /* corr_emit_fn: records one change (copied). arg is the batch. */
 void correlator_batch_add(void *arg, const corr_change_t *ch);
+/* Keeps the annotations of the event that opened or reopened alert
+ * (domain, fingerprint), written to alerts.annotations with the batch (the
+ * last given wins). Only opening events: repeats never rewrite them. */
+void correlator_batch_annotations(correlator_batch_t *b, const char *domain,
+                                  const char *fingerprint, const event_label_t *annotations,
+                                  uint32_t n);
 /* Records that the event (events stream, seq) was applied. */
 void correlator_batch_offset(correlator_batch_t *b, const char *stream, int64_t seq);
 

@@ -50,7 +50,7 @@
 #include "ticketer_incidents.h"
 #include "ticketer_log.h"
 
-#define TICKETER_SCHEMA_VERSION 4
+#define TICKETER_SCHEMA_VERSION 7 /* 0007: annotations */
 #define TICKETER_TIMER_LIMIT    500
 
 /* Every routing generation stays valid until exit: API threads may hold one. */

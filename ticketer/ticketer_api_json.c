@@ -234,7 +234,8 @@ db_status_t api_ticket_show_json(PGconn *conn, const char *key, char **json, boo
 {
     static const char *const sql =
         "SELECT (%s)::jsonb || jsonb_build_object("
-        "'description', t.description, 'reporter', t.reporter, 'watchers', to_json(t.watchers), "
+        "'description', t.description, 'annotations', hstore_to_json(t.annotations), "
+        "'reporter', t.reporter, 'watchers', to_json(t.watchers), "
         "'route', t.route, 'rule', t.rule, 'group_key', t.group_key, "
         "'first_seen', t.first_seen, 'last_seen', t.last_seen, "
         "'timeline', (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'kind', e.kind, "

@@ -74,8 +74,37 @@ static db_status_t ticketer_cause(PGconn *conn, const correlator_record_t *r, ev
         event_label_set(ev, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     }
     PQclear(res);
+    st = db_exec(conn, "tickets.cause_annotations",
+                 "SELECT n.key, n.value FROM alerts a, each(a.annotations) n "
+                 "WHERE a.domain = $1 AND a.fingerprint = $2",
+                 2, params, &res);
+    if (st != DB_OK) {
+        event_destroy(&ev);
+        return st;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        event_annotation_set(ev, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
     *out = ev;
     return DB_OK;
+}
+
+/* ticketer_links - the cause's runbook, playbook, dashboard and wiki links
+ * (annotations whose value is an http(s) URL) as description lines. */
+static void ticketer_links(const event_t *cause, char *buf, size_t cap)
+{
+    size_t n = strlen(buf);
+    for (uint32_t i = 0; i < cause->nannotations && n < cap; i++) {
+        const event_label_t *a = &cause->annotations[i];
+        bool link_key = strstr(a->key, "runbook") || strstr(a->key, "playbook") ||
+                        strstr(a->key, "dashboard") || strstr(a->key, "wiki");
+        bool url = strncmp(a->value, "https://", 8) == 0 || strncmp(a->value, "http://", 7) == 0;
+        if (link_key && url) {
+            int k = snprintf(buf + n, cap - n, "Link (%s): %s\n", a->key, a->value);
+            n = k > 0 && (size_t)k < cap - n ? n + (size_t)k : cap;
+        }
+    }
 }
 
 /* ticketer_next_key - PREFIX-N from the per-prefix counter (row-locked to
@@ -141,9 +170,10 @@ static db_status_t ticketer_open(PGconn *conn, const correlator_record_t *r,
                  cause->summary ? cause->summary : "", cause->summary ? "\n" : "", r->incident_id,
                  at, *r->rule ? r->rule : "(no rule: one incident per alert)",
                  *r->group_key ? r->group_key : "-", r->domain, r->reason);
-    if (n > 0 && (size_t)n >= sizeof desc) {
-        desc[ticketer_utf8_cut(desc, sizeof desc - 1)] = '\0';
+    if (n > 0 && (size_t)n < sizeof desc) {
+        ticketer_links(cause, desc, sizeof desc);
     }
+    desc[ticketer_utf8_cut(desc, sizeof desc - 1)] = '\0';
     const sla_policy_t *sla = route.sla;
     char num[8][24];
     snprintf(num[0], sizeof num[0], "%" PRId64, r->incident_id);
@@ -179,14 +209,17 @@ static db_status_t ticketer_open(PGconn *conn, const correlator_record_t *r,
                  "INSERT INTO tickets (key, incident_id, domain, queue, route, priority, severity, "
                  "state, title, description, labels, source, \"check\", cause_fingerprint, "
                  "cause_resource, rule, group_key, first_seen, last_seen, opened_at, sla_policy, "
-                 "sla_calendar, sla_warn_permille, response_target_us, resolution_target_us) "
+                 "sla_calendar, sla_warn_permille, response_target_us, resolution_target_us, "
+                 "annotations) "
                  "VALUES ($1, $2::bigint, $3, $4, $5, $6::smallint, $7::smallint, 'new', $8, $9, "
                  "coalesce((SELECT labels FROM alerts WHERE domain = $3 AND fingerprint = $12), "
                  "''), $10, $11, $12, $13, $14, $15, "
                  "timestamptz 'epoch' + $16::bigint * interval '1 microsecond', "
                  "timestamptz 'epoch' + $16::bigint * interval '1 microsecond', "
                  "timestamptz 'epoch' + $16::bigint * interval '1 microsecond', "
-                 "$17, $18, $19::integer, $20::bigint, $21::bigint)",
+                 "$17, $18, $19::integer, $20::bigint, $21::bigint, "
+                 "coalesce((SELECT annotations FROM alerts WHERE domain = $3 AND "
+                 "fingerprint = $12), ''))",
                  21, params, NULL);
     (void)res;
     event_destroy(&cause);

@@ -72,7 +72,14 @@ settle() {
 }
 
 # ---- one incident, one ticket ----
-send "$(ev core-sw1 NodeDown firing)"
+# The switch's first event carries a runbook link (annotations), a repeat
+# carries another: the ticket keeps the opening event's.
+printf '[{"source":"it","resource":"core-sw1","check":"NodeDown","status":"firing","severity":"critical","summary":"core-sw1 is down","labels":{"site":"ams1"},"annotations":{"runbook_url":"https://wiki.example.net/rb/nodedown"}}]' >"$IT_TMP/body.json"
+out=$(post /api/v1/events "$IT_TMP/body.json")
+[[ "$out" == 202* ]] || it_fail "ingest refused: $out"
+printf '[{"source":"it","resource":"core-sw1","check":"NodeDown","status":"firing","severity":"critical","summary":"core-sw1 is down","labels":{"site":"ams1"},"annotations":{"runbook_url":"https://wiki.example.net/rb/other"}}]' >"$IT_TMP/body.json"
+out=$(post /api/v1/events "$IT_TMP/body.json")
+[[ "$out" == 202* ]] || it_fail "ingest refused: $out"
 settle
 send "$(ev host-1 Unreachable firing)" "$(ev host-2 Unreachable firing)" "$(ev host-3 Unreachable firing)"
 settle
@@ -83,6 +90,10 @@ it_assert_eq "NOC-1|new|1|NOC|core|fast|4" \
 it_assert_match '^core-sw1: NodeDown - core-sw1 is down$' "$(it_psql "SELECT title FROM tickets")" \
     "the title names the cause"
 it_assert_eq "ams1" "$(it_psql "SELECT labels->'site' FROM tickets")" "the cause's labels are on the ticket"
+it_assert_eq "https://wiki.example.net/rb/nodedown" "$(it_psql "SELECT annotations->'runbook_url' FROM tickets")" \
+    "the opening event's annotations are on the ticket (a repeat does not rewrite them)"
+it_assert_match 'Link \(runbook_url\): https://wiki.example.net/rb/nodedown' "$(it_psql "SELECT description FROM tickets")" \
+    "the description carries the runbook link"
 
 # ---- coalesced note: one 'alerts' row, not one per alert ----
 wait_note() { [[ "$(it_psql "SELECT count(*) FROM ticket_events WHERE kind = 'alerts'")" -ge 1 ]]; }

@@ -121,8 +121,10 @@ export function ticketView(root, key, session) {
 
   function runbooks(ticket) {
     const links = [];
-    for (const [k, v] of Object.entries(ticket.labels || {})) {
-      if (/runbook|playbook|wiki/i.test(k)) {
+    // The cause alert's annotations (Alertmanager's runbook_url) and labels.
+    const pairs = [...Object.entries(ticket.annotations || {}), ...Object.entries(ticket.labels || {})];
+    for (const [k, v] of pairs) {
+      if (/runbook|playbook|wiki|dashboard/i.test(k)) {
         const u = safeUrl(v);
         if (u) links.push(h('li', {}, h('a', { href: u, rel: 'noopener noreferrer', target: '_blank' }, `${k}: ${v}`)));
       }
