@@ -220,3 +220,44 @@ void daemon_pid_file(const char *path, bool write)
     fprintf(f, "%ld\n", (long)getpid());
     fclose(f);
 }
+
+bool daemon_health(void *arg, char *why, size_t whylen)
+{
+    daemon_health_t *h = arg;
+    if (!atomic_load(&h->db_ok)) {
+        snprintf(why, whylen, "database unreachable or standby");
+        return false;
+    }
+    if (!atomic_load(&h->caught_up)) {
+        snprintf(why, whylen, "catching up");
+        return false;
+    }
+    long long lag = atomic_load(&h->lag);
+    if (lag > h->max_lag) {
+        snprintf(why, whylen, "lagging %lld %s behind", lag, h->lag_unit);
+        return false;
+    }
+    return true;
+}
+
+void daemon_session_loop(int (*start)(void *arg), void (*live)(void *arg), void (*end)(void *arg),
+                         void *arg, atomic_bool *stop, int64_t retry_max_ms)
+{
+    int64_t backoff_ms = 100;
+    while (!atomic_load(stop)) {
+        if (start(arg) == 0) {
+            backoff_ms = 100;
+            live(arg);
+        }
+        end(arg);
+        if (atomic_load(stop)) {
+            break;
+        }
+        log_warn("msg=\"session ended; rebuilding from the database\" delay_ms=%lld",
+                 (long long)backoff_ms);
+        for (int64_t w = 0; w < backoff_ms && !atomic_load(stop); w += 20) {
+            usleep(20 * 1000);
+        }
+        backoff_ms = backoff_ms * 2 > retry_max_ms ? retry_max_ms : backoff_ms * 2;
+    }
+}

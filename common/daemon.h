@@ -14,7 +14,9 @@
 #define ALERTDESK_DAEMON_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "settings.h"
 
@@ -42,6 +44,31 @@ void daemon_json_init(void);
 
 /* Runs the daemon; returns the process exit status. */
 int daemon_main(const daemon_spec_t *spec, int argc, char **argv);
+
+/* ---- stateful consumers (correlator, ticketer, notifier) ---- */
+
+/* What /healthz of a consuming daemon reports: the worker thread sets the
+ * atomics, the HTTP threads read them. */
+typedef struct {
+    atomic_bool db_ok;     /* the session holds its connection and the lock */
+    atomic_bool caught_up; /* the start-up catch-up is done */
+    atomic_llong lag;      /* rows committed upstream, not applied yet */
+    long long max_lag;     /* healthy up to this lag */
+    const char *lag_unit;  /* "events", "incident changes" ... */
+} daemon_health_t;
+
+/* An http_server health callback over a daemon_health_t (arg): 503 while
+ * the database is unreachable or the daemon is standby, catching up, or
+ * more than max_lag behind, with the reason in why. */
+bool daemon_health(void *arg, char *why, size_t whylen);
+
+/* The worker's life: start() a session (0 = ready), run live() until it
+ * returns, always end(); after a session that failed or ended, wait with
+ * back-off (100 ms doubling to retry_max_ms) and start again, until *stop
+ * (checked between steps and while waiting). Every state is rebuilt from
+ * PostgreSQL by start(), as after a restart. */
+void daemon_session_loop(int (*start)(void *arg), void (*live)(void *arg), void (*end)(void *arg),
+                         void *arg, atomic_bool *stop, int64_t retry_max_ms);
 
 /* Writes this process's pid to path (write true), or removes the file
  * (false); "" does nothing. For `alertdesk rules reload` and init scripts;

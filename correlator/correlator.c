@@ -71,9 +71,7 @@ typedef struct {
     pthread_mutex_t reload_lock;
     char *reload_path; /* set by SIGHUP, taken by the worker */
 
-    /* health, written by the worker */
-    atomic_bool db_ok, caught_up;
-    atomic_llong lag;
+    daemon_health_t health; /* /healthz: written by the worker */
     atomic_llong open_alerts, open_incidents, flapping;
 
     /* session (worker thread only) */
@@ -177,7 +175,7 @@ static double correlator_gauge_flapping(void *arg)
 
 static double correlator_gauge_lag(void *arg)
 {
-    return (double)atomic_load(&((correlator_t *)arg)->lag);
+    return (double)atomic_load(&((correlator_t *)arg)->health.lag);
 }
 
 static void correlator_metrics_init(correlator_t *c)
@@ -209,27 +207,6 @@ static void correlator_metrics_init(correlator_t *c)
                      correlator_gauge_lag, c);
 }
 
-/* correlator_health - /healthz: the database is reachable and we are caught
- * up within correlator.healthz_max_lag. */
-static bool correlator_health(void *arg, char *why, size_t whylen)
-{
-    correlator_t *c = arg;
-    if (!atomic_load(&c->db_ok)) {
-        snprintf(why, whylen, "database unreachable or standby");
-        return false;
-    }
-    if (!atomic_load(&c->caught_up)) {
-        snprintf(why, whylen, "catching up");
-        return false;
-    }
-    long long lag = atomic_load(&c->lag);
-    if (lag > c->s->correlator_max_lag) {
-        snprintf(why, whylen, "lagging %lld events behind", lag);
-        return false;
-    }
-    return true;
-}
-
 /* ---- the batch ---- */
 
 /* correlator_commit - repeat counts, one transaction, then publication. */
@@ -243,7 +220,7 @@ static int correlator_commit(correlator_t *c)
     if (correlator_store_commit(c->conn, c->batch, c->engine) != DB_OK) {
         log_error("msg=\"commit failed; rebuilding state from the database\" events=%zu", nevents);
         c->failed = true;
-        atomic_store(&c->db_ok, false);
+        atomic_store(&c->health.db_ok, false);
         return -1;
     }
     size_t published = correlator_batch_publish(c->batch, c->pub);
@@ -319,8 +296,9 @@ static void correlator_load_silences(correlator_t *c)
     correlator_store_silences_free(s, n);
 }
 
-static void correlator_session_end(correlator_t *c)
+static void correlator_session_end(void *arg)
 {
+    correlator_t *c = arg;
     stream_consumer_destroy(&c->consumer);
     correlator_batch_destroy(&c->batch);
     corr_engine_destroy(&c->engine);
@@ -332,13 +310,14 @@ static void correlator_session_end(correlator_t *c)
         PQfinish(c->conn);
         c->conn = NULL;
     }
-    atomic_store(&c->db_ok, false);
-    atomic_store(&c->caught_up, false);
+    atomic_store(&c->health.db_ok, false);
+    atomic_store(&c->health.caught_up, false);
 }
 
 /* correlator_session_start - lock, engine from the tables, offsets, catch-up. */
-static int correlator_session_start(correlator_t *c)
+static int correlator_session_start(void *arg)
 {
+    correlator_t *c = arg;
     const settings_t *s = c->s;
     c->failed = false;
     c->batch_started_us = 0;
@@ -366,7 +345,7 @@ static int correlator_session_start(correlator_t *c)
         stream_pg_load_offsets(c->consumer, c->conn, s->correlator_stream) < 0) {
         return -1;
     }
-    atomic_store(&c->db_ok, true);
+    atomic_store(&c->health.db_ok, true);
     log_info("msg=\"state restored\" alerts=%zu incidents=%zu next_incident=%" PRId64
              " stream=%s head=%" PRId64 " ms=%" PRId64,
              nalerts, nincidents, next_id, s->correlator_stream, head,
@@ -376,7 +355,7 @@ static int correlator_session_start(correlator_t *c)
         return -1;
     }
     metric_inc(c->m_sessions);
-    atomic_store(&c->caught_up, true);
+    atomic_store(&c->health.caught_up, true);
     stream_pub_heartbeat(c->pub, correlator_batch_head(c->batch));
     log_info("msg=\"caught up; live\" incidents_head=%" PRId64, correlator_batch_head(c->batch));
     return 0;
@@ -424,16 +403,17 @@ static void correlator_heartbeat(correlator_t *c)
     int64_t lag = stream_pg_lag(c->consumer, c->conn, "events");
     if (lag < 0) {
         c->failed = true;
-        atomic_store(&c->db_ok, false);
+        atomic_store(&c->health.db_ok, false);
         return;
     }
-    atomic_store(&c->lag, lag);
+    atomic_store(&c->health.lag, lag);
     stream_pub_heartbeat(c->pub, correlator_batch_head(c->batch));
 }
 
 /* correlator_live - consume until a failure or stop. */
-static void correlator_live(correlator_t *c)
+static void correlator_live(void *arg)
 {
+    correlator_t *c = arg;
     const settings_t *s = c->s;
     int64_t hb_every = s->correlator_heartbeat_ms * 1000;
     int64_t sil_every = s->correlator_silence_refresh_ms * 1000;
@@ -482,24 +462,8 @@ static void *correlator_main(void *arg)
         log_fatal("msg=\"cannot publish the incidents stream\" endpoint=%s",
                   c->s->correlator_publish);
     }
-    int64_t backoff_ms = 100;
-    while (!atomic_load(&c->stop)) {
-        if (correlator_session_start(c) == 0) {
-            backoff_ms = 100;
-            correlator_live(c);
-        }
-        correlator_session_end(c);
-        if (atomic_load(&c->stop)) {
-            break;
-        }
-        log_warn("msg=\"session ended; rebuilding from the database\" delay_ms=%" PRId64,
-                 backoff_ms);
-        for (int64_t w = 0; w < backoff_ms && !atomic_load(&c->stop); w += 20) {
-            usleep(20 * 1000);
-        }
-        backoff_ms = backoff_ms * 2 > c->s->database_retry_max_ms ? c->s->database_retry_max_ms
-                                                                  : backoff_ms * 2;
-    }
+    daemon_session_loop(correlator_session_start, correlator_live, correlator_session_end, c,
+                        &c->stop, c->s->database_retry_max_ms);
     stream_pub_destroy(&c->pub);
     return NULL;
 }
@@ -512,6 +476,8 @@ static int correlator_start(const settings_t *s, void **state)
     correlator_t *c = xcalloc(1, sizeof *c);
     *state = c;
     c->s = s;
+    c->health.max_lag = s->correlator_max_lag;
+    c->health.lag_unit = "events";
     pthread_mutex_init(&c->reload_lock, NULL);
     c->rules = correlator_rules_load(s->correlator_rules);
     if (!c->rules) {
@@ -527,8 +493,8 @@ static int correlator_start(const settings_t *s, void **state)
         .routes = no_routes,
         .nroutes = 0,
         .threads = 2,
-        .healthy = correlator_health,
-        .health_arg = c,
+        .healthy = daemon_health,
+        .health_arg = &c->health,
     };
     c->http = http_server_start(&hc);
     if (!c->http) {

@@ -22,6 +22,7 @@
  * how a message is sent (deliver_*.c).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -70,8 +71,8 @@ typedef struct {
     atomic_bool stop;
     _Atomic(notifier_people_gen_t *) people;
     pthread_mutex_t reload_lock;
-    atomic_bool db_ok, caught_up;
-    atomic_llong open_escalations, lag;
+    daemon_health_t health; /* /healthz: written by the worker */
+    atomic_llong open_escalations;
 
     /* worker only */
     PGconn *conn, *fetch_conn;
@@ -111,22 +112,6 @@ static int notifier_people_load(const char *path, notify_people_t **out)
     return 0;
 }
 
-/* ---- health and metrics ---- */
-
-static bool notifier_health(void *arg, char *why, size_t whylen)
-{
-    notifier_t *n = arg;
-    if (!atomic_load(&n->db_ok)) {
-        snprintf(why, whylen, "database unreachable or standby");
-        return false;
-    }
-    if (!atomic_load(&n->caught_up)) {
-        snprintf(why, whylen, "catching up");
-        return false;
-    }
-    return true;
-}
-
 static double notifier_gauge_open(void *arg)
 {
     return (double)atomic_load(&((notifier_t *)arg)->open_escalations);
@@ -134,7 +119,7 @@ static double notifier_gauge_open(void *arg)
 
 static double notifier_gauge_lag(void *arg)
 {
-    return (double)atomic_load(&((notifier_t *)arg)->lag);
+    return (double)atomic_load(&((notifier_t *)arg)->health.lag);
 }
 
 /* ---- the batch ---- */
@@ -145,7 +130,7 @@ static void notifier_fail(notifier_t *n, const char *what)
         log_error("msg=\"%s failed; restarting the session\"", what);
     }
     n->failed = true;
-    atomic_store(&n->db_ok, false);
+    atomic_store(&n->health.db_ok, false);
 }
 
 static int notifier_commit(notifier_t *n)
@@ -216,8 +201,9 @@ static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint
 
 /* ---- session ---- */
 
-static void notifier_session_end(notifier_t *n)
+static void notifier_session_end(void *arg)
 {
+    notifier_t *n = arg;
     stream_consumer_destroy(&n->consumer);
     if (n->fetch_conn) {
         PQfinish(n->fetch_conn);
@@ -230,12 +216,13 @@ static void notifier_session_end(notifier_t *n)
     n->in_txn = false;
     n->offsets.n = 0;
     n->batch = 0;
-    atomic_store(&n->db_ok, false);
-    atomic_store(&n->caught_up, false);
+    atomic_store(&n->health.db_ok, false);
+    atomic_store(&n->health.caught_up, false);
 }
 
-static int notifier_session_start(notifier_t *n)
+static int notifier_session_start(void *arg)
 {
+    notifier_t *n = arg;
     const settings_t *s = n->s;
     n->failed = false;
     n->conn =
@@ -253,13 +240,13 @@ static int notifier_session_start(notifier_t *n)
     if (!n->consumer || stream_pg_load_offsets(n->consumer, n->conn, s->notifier_stream) < 0) {
         return -1;
     }
-    atomic_store(&n->db_ok, true);
+    atomic_store(&n->health.db_ok, true);
     if (stream_pg_catch_up(n->consumer, n->fetch_conn, "ticket_events") < 0 || n->failed ||
         notifier_commit(n) < 0) {
         return -1;
     }
     metric_inc(n->m_sessions);
-    atomic_store(&n->caught_up, true);
+    atomic_store(&n->health.caught_up, true);
     log_info("msg=\"caught up; live\" consumer=%s", s->notifier_stream);
     return 0;
 }
@@ -311,12 +298,13 @@ static void notifier_heartbeat(notifier_t *n)
         return;
     }
     atomic_store(&n->open_escalations, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-    atomic_store(&n->lag, lag);
+    atomic_store(&n->health.lag, lag);
     PQclear(res);
 }
 
-static void notifier_live(notifier_t *n)
+static void notifier_live(void *arg)
 {
+    notifier_t *n = arg;
     int64_t every = n->s->notifier_heartbeat_ms * 1000;
     int64_t next = notifier_mono_us();
     while (!atomic_load(&n->stop) && !n->failed) {
@@ -348,23 +336,8 @@ static void notifier_live(notifier_t *n)
 static void *notifier_main(void *arg)
 {
     notifier_t *n = arg;
-    int64_t backoff_ms = 100;
-    while (!atomic_load(&n->stop)) {
-        if (notifier_session_start(n) == 0) {
-            backoff_ms = 100;
-            notifier_live(n);
-        }
-        notifier_session_end(n);
-        if (atomic_load(&n->stop)) {
-            break;
-        }
-        log_warn("msg=\"session ended; resuming from the database\" delay_ms=%" PRId64, backoff_ms);
-        for (int64_t w = 0; w < backoff_ms && !atomic_load(&n->stop); w += 20) {
-            usleep(20 * 1000);
-        }
-        backoff_ms = backoff_ms * 2 > n->s->database_retry_max_ms ? n->s->database_retry_max_ms
-                                                                  : backoff_ms * 2;
-    }
+    daemon_session_loop(notifier_session_start, notifier_live, notifier_session_end, n, &n->stop,
+                        n->s->database_retry_max_ms);
     return NULL;
 }
 
@@ -378,6 +351,8 @@ static int notifier_start_parts(const settings_t *s, void **state)
     notifier_t *n = xcalloc(1, sizeof *n);
     *state = n;
     n->s = s;
+    n->health.max_lag = LLONG_MAX; /* lag is reported in /metrics, not judged */
+    n->health.lag_unit = "ticket changes";
     pthread_mutex_init(&n->reload_lock, NULL);
     notify_people_t *people = NULL;
     if (notifier_people_load(s->notifier_people, &people) < 0) {
@@ -420,8 +395,8 @@ static int notifier_start_parts(const settings_t *s, void **state)
         .routes = routes,
         .nroutes = nroutes,
         .threads = 2,
-        .healthy = notifier_health,
-        .health_arg = n,
+        .healthy = daemon_health,
+        .health_arg = &n->health,
     };
     n->http = http_server_start(&hc);
     if (!n->http) {

@@ -72,8 +72,7 @@ typedef struct {
     _Atomic(ticketer_routing_gen_t *) routing;
     pthread_mutex_t reload_lock;
 
-    atomic_bool db_ok, caught_up;
-    atomic_llong lag;
+    daemon_health_t health; /* /healthz: written by the worker */
 
     /* session (worker thread only) */
     PGconn *conn, *fetch_conn;
@@ -115,30 +114,9 @@ static const ticket_routing_t *ticketer_routing(void *arg)
     return atomic_load(&((ticketer_t *)arg)->routing)->routing;
 }
 
-/* ---- health and metrics ---- */
-
-static bool ticketer_health(void *arg, char *why, size_t whylen)
-{
-    ticketer_t *t = arg;
-    if (!atomic_load(&t->db_ok)) {
-        snprintf(why, whylen, "database unreachable or standby");
-        return false;
-    }
-    if (!atomic_load(&t->caught_up)) {
-        snprintf(why, whylen, "catching up");
-        return false;
-    }
-    long long lag = atomic_load(&t->lag);
-    if (lag > t->s->ticketer_max_lag) {
-        snprintf(why, whylen, "lagging %lld incident changes behind", lag);
-        return false;
-    }
-    return true;
-}
-
 static double ticketer_gauge_lag(void *arg)
 {
-    return (double)atomic_load(&((ticketer_t *)arg)->lag);
+    return (double)atomic_load(&((ticketer_t *)arg)->health.lag);
 }
 
 static void ticketer_metrics_init(ticketer_t *t)
@@ -163,7 +141,7 @@ static void ticketer_fail(ticketer_t *t, const char *what)
         log_error("msg=\"%s failed; restarting the session\"", what);
     }
     t->failed = true;
-    atomic_store(&t->db_ok, false);
+    atomic_store(&t->health.db_ok, false);
 }
 
 static int ticketer_begin(ticketer_t *t)
@@ -249,8 +227,9 @@ static int ticketer_apply(void *arg, const char *stream, int64_t seq, const uint
 
 /* ---- session ---- */
 
-static void ticketer_session_end(ticketer_t *t)
+static void ticketer_session_end(void *arg)
 {
+    ticketer_t *t = arg;
     stream_consumer_destroy(&t->consumer);
     if (t->fetch_conn) {
         PQfinish(t->fetch_conn);
@@ -265,12 +244,13 @@ static void ticketer_session_end(ticketer_t *t)
     t->offsets.n = 0;
     t->batch_changes = 0;
     t->batch_started_us = 0;
-    atomic_store(&t->db_ok, false);
-    atomic_store(&t->caught_up, false);
+    atomic_store(&t->health.db_ok, false);
+    atomic_store(&t->health.caught_up, false);
 }
 
-static int ticketer_session_start(ticketer_t *t)
+static int ticketer_session_start(void *arg)
 {
+    ticketer_t *t = arg;
     const settings_t *s = t->s;
     t->failed = false;
     t->conn =
@@ -288,13 +268,13 @@ static int ticketer_session_start(ticketer_t *t)
     if (!t->consumer || stream_pg_load_offsets(t->consumer, t->conn, s->ticketer_stream) < 0) {
         return -1;
     }
-    atomic_store(&t->db_ok, true);
+    atomic_store(&t->health.db_ok, true);
     if (stream_pg_catch_up(t->consumer, t->fetch_conn, "incident_changes") < 0 || t->failed ||
         ticketer_commit(t) < 0) {
         return -1;
     }
     metric_inc(t->m_sessions);
-    atomic_store(&t->caught_up, true);
+    atomic_store(&t->health.caught_up, true);
     log_info("msg=\"caught up; live\" stream=%s", s->ticketer_stream);
     return 0;
 }
@@ -329,13 +309,14 @@ static void ticketer_heartbeat(ticketer_t *t)
         ticketer_fail(t, "heartbeat");
         return;
     }
-    atomic_store(&t->lag, lag);
+    atomic_store(&t->health.lag, lag);
     ticketer_outbox_publish(t->outbox, t->pub);
     stream_pub_heartbeat(t->pub, head);
 }
 
-static void ticketer_live(ticketer_t *t)
+static void ticketer_live(void *arg)
 {
+    ticketer_t *t = arg;
     const settings_t *s = t->s;
     int64_t hb_every = s->ticketer_heartbeat_ms * 1000;
     int64_t next_hb = ticketer_mono_us();
@@ -377,23 +358,8 @@ static void *ticketer_main(void *arg)
     if (!t->pub) {
         log_fatal("msg=\"cannot publish the tickets stream\" endpoint=%s", t->s->ticketer_publish);
     }
-    int64_t backoff_ms = 100;
-    while (!atomic_load(&t->stop)) {
-        if (ticketer_session_start(t) == 0) {
-            backoff_ms = 100;
-            ticketer_live(t);
-        }
-        ticketer_session_end(t);
-        if (atomic_load(&t->stop)) {
-            break;
-        }
-        log_warn("msg=\"session ended; resuming from the database\" delay_ms=%" PRId64, backoff_ms);
-        for (int64_t w = 0; w < backoff_ms && !atomic_load(&t->stop); w += 20) {
-            usleep(20 * 1000);
-        }
-        backoff_ms = backoff_ms * 2 > t->s->database_retry_max_ms ? t->s->database_retry_max_ms
-                                                                  : backoff_ms * 2;
-    }
+    daemon_session_loop(ticketer_session_start, ticketer_live, ticketer_session_end, t, &t->stop,
+                        t->s->database_retry_max_ms);
     ticketer_outbox_publish(t->outbox, t->pub);
     stream_pub_destroy(&t->pub);
     return NULL;
@@ -409,6 +375,8 @@ static int ticketer_start_parts(const settings_t *s, void **state)
     ticketer_t *t = xcalloc(1, sizeof *t);
     *state = t;
     t->s = s;
+    t->health.max_lag = s->ticketer_max_lag;
+    t->health.lag_unit = "incident changes";
     pthread_mutex_init(&t->reload_lock, NULL);
     ticket_routing_t *routing = ticketer_routing_load(s->ticketer_routing);
     if (!routing) {
@@ -435,8 +403,8 @@ static int ticketer_start_parts(const settings_t *s, void **state)
         .routes = routes,
         .nroutes = nroutes,
         .threads = (int)s->ticketer_http_threads,
-        .healthy = ticketer_health,
-        .health_arg = t,
+        .healthy = daemon_health,
+        .health_arg = &t->health,
     };
     t->http = http_server_start(&hc);
     if (!t->http) {
