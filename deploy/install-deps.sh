@@ -45,6 +45,15 @@ missing_packages() {
             ok[${pkg%%:*}]=1
         fi
     done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+    # A node and npm that are already on the PATH serve (NodeSource's nodejs
+    # bundles npm and conflicts with Debian's npm package: asking apt for it
+    # would break the install).
+    if command -v node >/dev/null 2>&1; then
+        ok[nodejs]=1
+    fi
+    if command -v npm >/dev/null 2>&1; then
+        ok[npm]=1
+    fi
     for pkg in "${PACKAGES[@]}"; do
         if [[ -z "${ok[$pkg]:-}" ]]; then
             printf '%s\n' "$pkg"
