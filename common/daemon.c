@@ -24,19 +24,21 @@ volatile sig_atomic_t daemon_stopping = 0;
 
 static void daemon_usage(const daemon_spec_t *spec, FILE *out)
 {
-    fprintf(out,
-            "Usage: %s [--config FILE] [--check-config | --print-config] [--log-level LEVEL]\n"
-            "\n%s\n\n"
-            "Options:\n"
-            "  -c, --config FILE     deployment settings (YAML); defaults apply without it\n"
-            "      --check-config    validate the settings, print \"config ok\" and exit\n"
-            "      --print-config    print the effective settings (secrets masked) and exit\n"
-            "      --log-level L     debug, info, warn or error (overrides log.level)\n"
-            "  -h, --help            this text\n"
-            "  -V, --version         print the version\n"
-            "\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the settings file.\n"
-            "Settings reference: docs/CONFIGURATION.md\n",
-            spec->name, spec->description);
+    fprintf(
+        out,
+        "Usage: %s [--config FILE] [--check-config | --print-config] [--log-level LEVEL]\n"
+        "\n%s\n\n"
+        "Options:\n"
+        "  -c, --config FILE     deployment settings (YAML); defaults apply without it\n"
+        "      --check-config    validate the settings and the rule files they name,\n"
+        "                        print \"config ok\" and exit\n"
+        "      --print-config    print the effective settings (secrets masked) and exit\n"
+        "      --log-level L     debug, info, warn or error (overrides log.level)\n"
+        "  -h, --help            this text\n"
+        "  -V, --version         print the version\n"
+        "\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the settings file.\n"
+        "Settings reference: README.md, \"Configuration reference\" (alertdesk config reference)\n",
+        spec->name, spec->description);
 }
 
 /* daemon_reload - SIGHUP: load the file again and offer it to the daemon.
@@ -136,6 +138,11 @@ int daemon_main(const daemon_spec_t *spec, int argc, char **argv)
     if (log_level_parse(lv, &level) < 0) {
         fprintf(stderr, "%s: --log-level: unknown level \"%s\" (debug, info, warn, error)\n",
                 spec->name, lv);
+        settings_free(&s);
+        return 1;
+    }
+    if (check && spec->check && spec->check(&s, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", spec->name, err);
         settings_free(&s);
         return 1;
     }

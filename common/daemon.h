@@ -36,6 +36,10 @@ typedef struct {
     int (*reload)(void *state, const settings_t *fresh);
     /* Drains and frees everything start() made. */
     void (*stop)(void *state);
+    /* --check-config: also loads the daemon's own files (rules, routing,
+     * people) that the settings name. Return 0, or -1 with
+     * "file:line: key: reason" in err. NULL = settings only. */
+    int (*check)(const settings_t *s, char *err, size_t errlen);
 } daemon_spec_t;
 
 /* Makes jansson allocate with xmalloc (abort on exhaustion). daemon_main

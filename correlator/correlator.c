@@ -548,6 +548,17 @@ static void correlator_stop(void *state)
     free(c);
 }
 
+/* correlator_check - --check-config: the rule file loads. */
+static int correlator_check(const settings_t *s, char *err, size_t errlen)
+{
+    corr_rules_t *r = NULL;
+    if (*s->correlator_rules && corr_rules_load(s->correlator_rules, &r, err, errlen) < 0) {
+        return -1;
+    }
+    corr_rules_destroy(&r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const daemon_spec_t spec = {
@@ -563,6 +574,7 @@ int main(int argc, char **argv)
         .start = correlator_start,
         .reload = correlator_reload,
         .stop = correlator_stop,
+        .check = correlator_check,
     };
     return daemon_main(&spec, argc, argv);
 }

@@ -470,6 +470,23 @@ static void notifier_stop(void *state)
     free(n);
 }
 
+/* notifier_check - --check-config: the people file and the ticketer's
+ * routing (for acknowledgements) load. */
+static int notifier_check(const settings_t *s, char *err, size_t errlen)
+{
+    notify_people_t *p = NULL;
+    ticket_routing_t *r = NULL;
+    if (*s->notifier_people && notify_people_load(s->notifier_people, &p, err, errlen) < 0) {
+        return -1;
+    }
+    notify_people_destroy(&p);
+    if (*s->ticketer_routing && ticket_routing_load(s->ticketer_routing, &r, err, errlen) < 0) {
+        return -1;
+    }
+    ticket_routing_destroy(&r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const daemon_spec_t spec = {
@@ -484,6 +501,7 @@ int main(int argc, char **argv)
         .start = notifier_start,
         .reload = notifier_reload,
         .stop = notifier_stop,
+        .check = notifier_check,
     };
     return daemon_main(&spec, argc, argv);
 }

@@ -482,6 +482,17 @@ static void ticketer_stop(void *state)
     free(t);
 }
 
+/* ticketer_check - --check-config: the routing file loads. */
+static int ticketer_check(const settings_t *s, char *err, size_t errlen)
+{
+    ticket_routing_t *r = NULL;
+    if (*s->ticketer_routing && ticket_routing_load(s->ticketer_routing, &r, err, errlen) < 0) {
+        return -1;
+    }
+    ticket_routing_destroy(&r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const daemon_spec_t spec = {
@@ -497,6 +508,7 @@ int main(int argc, char **argv)
         .start = ticketer_start,
         .reload = ticketer_reload,
         .stop = ticketer_stop,
+        .check = ticketer_check,
     };
     return daemon_main(&spec, argc, argv);
 }

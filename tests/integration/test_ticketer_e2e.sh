@@ -51,6 +51,16 @@ routes:
     sla: fast
 YAML
 tick_config "$IT_TMP/a.yml" "$IT_TMP/rules.yml" "$IT_TMP/routing.yml"
+
+# ---- --check-config reads the routing file too, line-precise ----
+"$BIN/ticketer/alertdesk-ticketer" --config "$IT_TMP/a.yml" --check-config >/dev/null ||
+    it_fail "the good routing file does not pass --check-config"
+sed 's/    queue: NOC/    queue: NCO/' "$IT_TMP/routing.yml" >"$IT_TMP/bad-routing.yml"
+sed "s|$IT_TMP/routing.yml|$IT_TMP/bad-routing.yml|" "$IT_TMP/a.yml" >"$IT_TMP/bad.yml"
+rc=0
+out=$("$BIN/ticketer/alertdesk-ticketer" --config "$IT_TMP/bad.yml" --check-config 2>&1) || rc=$?
+it_assert_eq 1 "$rc" "--check-config refuses a routing file naming an unknown queue"
+it_assert_match 'bad-routing.yml:[0-9]+: routes\[1\]\.queue: .*NCO' "$out" "and names the file, line and key"
 ingest_migrate "$IT_TMP/a.yml"
 ingest_start "$IT_TMP/a.yml"
 corr_start "$IT_TMP/a.yml"
