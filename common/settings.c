@@ -801,8 +801,11 @@ static const config_setting_t settings_table[] = {
     S_STRING("correlator.events", correlator_events, "tcp://127.0.0.1:9490", 0,
              settings_check_endpoint_list,
              "Comma-separated ZeroMQ endpoints of the ingest publishers (their ingest.publish)."),
-    S_INT("correlator.batch.max_events", correlator_batch_max_events, "1000", 1, 100000, 0,
-          "Most events whose changes are written in one database transaction."),
+    S_INT("correlator.batch.max_events", correlator_batch_max_events, "10000", 1, 100000, 0,
+          "Most events whose changes are written in one database transaction. Only a "
+          "backlog (a storm, a catch-up) fills a batch; live events commit every max_wait. "
+          "Larger batches write each repeated alert once for more events (10000 drained a "
+          "1M-event storm 2.4x faster than 1000, tests/bench/STORM_RESULTS.md)."),
     S_DURATION("correlator.batch.max_wait", correlator_batch_max_wait_us, "5ms", SETTING_US, 0,
                1000000, 0, "Longest applied changes wait for more before they are committed."),
     S_DURATION("correlator.heartbeat_interval", correlator_heartbeat_ms, "1s", SETTING_MS, 10,

@@ -42,6 +42,8 @@
 #   STORM_SWITCHES [500]     switches (parents), spread over 8 sites
 #   STORM_HOSTS [20]         hosts per switch (children)
 #   STORM_SENDERS [8]        parallel `alertdesk send --file` for the repeats
+#   STORM_CORR_MAX_EVENTS, STORM_CORR_MAX_WAIT  correlator.batch.* for the run
+#                            [unset: the settings' defaults]
 #   STORM_DRAIN_TIMEOUT [180] seconds to wait for the correlator after the
 #                            last event was acknowledged
 #   BENCH_BUILD [build-bench] build dir
@@ -321,6 +323,13 @@ correlator:
   publish: "tcp://127.0.0.1:$CORR_PUB_PORT"
   events: "tcp://127.0.0.1:$PUB_PORT"
 EOF
+if [[ -n "${STORM_CORR_MAX_EVENTS:-}${STORM_CORR_MAX_WAIT:-}" ]]; then
+    {
+        echo "  batch:"
+        [[ -z "${STORM_CORR_MAX_EVENTS:-}" ]] || echo "    max_events: $STORM_CORR_MAX_EVENTS"
+        [[ -z "${STORM_CORR_MAX_WAIT:-}" ]] || echo "    max_wait: $STORM_CORR_MAX_WAIT"
+    } >>"$CFG"
+fi
 
 say "migrating"
 "$CLI" migrate --config "$CFG" >"$TMP/migrate.log" 2>&1 ||
