@@ -291,9 +291,12 @@ db_status_t notifier_ticket_change(PGconn *conn, const ticket_change_t *c,
     }
     const notify_policy_t *pol = notify_people_policy(people, row.policy);
     if (breach) {
-        /* A breach pages the next level now, acknowledged or not. */
+        /* A breach pages the policy's breach level (else the next one)
+         * now, acknowledged or not. */
         if (pol) {
-            int next = row.st.level < (int)pol->nlevels ? row.st.level : (int)pol->nlevels - 1;
+            int next = pol->breach_level > 0              ? pol->breach_level - 1
+                       : row.st.level < (int)pol->nlevels ? row.st.level
+                                                          : (int)pol->nlevels - 1;
             if (notify_escalation_jump(pol, &row.st, next, c->at_us) == 0) {
                 return notifier_esc_save(conn, c->ticket_id, &row.st, NULL, NULL, c->at_us);
             }

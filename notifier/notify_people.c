@@ -36,6 +36,7 @@
  *           targets: ["schedule:noc-primary"]  # user:NAME | schedule:NAME | team:NAME, required
  *       repeat: 2                   # extra passes over the levels, 0..9 [0]
  *       ack_reminder: 30m           # remind the acknowledger while unresolved, 1m..7d [never]
+ *       breach_level: 3             # an SLA breach pages this level, 1..levels [the next]
  *   routing:
  *     policies:                     # first match wins
  *       - {queue: NOC, priority: [1, 2], policy: noc-p1}  # queue [any], priority 1..4|P1..P4 [any]
@@ -771,7 +772,8 @@ static int np_levels(const rulefile_t *c, const notify_people_t *p, const config
 
 static int np_load_policies(const rulefile_t *c, const config_node_t *node, notify_people_t *p)
 {
-    static const char *const allowed[] = {"name", "levels", "repeat", "ack_reminder", NULL};
+    static const char *const allowed[] = {"name",         "levels",       "repeat",
+                                          "ack_reminder", "breach_level", NULL};
     if (rulefile_seq(c, node, "escalation_policies") != 0) {
         return -1;
     }
@@ -811,6 +813,14 @@ static int np_load_policies(const rulefile_t *c, const config_node_t *node, noti
             rulefile_duration(c, v, rulefile_key(key, sizeof key, path, "ack_reminder"), NP_MIN,
                               7 * NP_DAY, "m", "1m to 7d", &pol->ack_reminder_us) != 0) {
             return -1;
+        }
+        if ((v = config_node_get(item, "breach_level"))) {
+            int64_t lvl;
+            if (rulefile_int(c, v, rulefile_key(key, sizeof key, path, "breach_level"), 1,
+                             (int64_t)pol->nlevels, &lvl) != 0) {
+                return -1;
+            }
+            pol->breach_level = (int)lvl;
         }
     }
     return 0;

@@ -124,6 +124,7 @@ struct notify_policy {
     size_t nlevels;
     int repeat;              /* extra passes over all levels after the first [0], <= 9 */
     int64_t ack_reminder_us; /* ping the acknowledger this often while acked; 0 = never */
+    int breach_level;        /* SLA breach pages this level (1-based); 0 = the next one */
 };
 
 /* routing.policies[i]: first match wins. */

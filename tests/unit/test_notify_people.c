@@ -164,6 +164,11 @@ static void test_shared_messages(void)
         {"users: [{name: a}]\nescalation_policies:\n  - name: p\n    levels:\n"
          "      - {delay: 0, targets: [\"user:a\"]}\n",
          "p.yml:5: escalation_policies[0].levels[0].delay: 0 is out of range (1s to 24h)"},
+        /* A breach level the policy does not have; fails if it were accepted
+         * (the daemon would jump past the last level). */
+        {"users: [{name: a}]\nescalation_policies:\n  - name: p\n    levels:\n"
+         "      - {delay: 5m, targets: [\"user:a\"]}\n    breach_level: 2\n",
+         "p.yml:6: escalation_policies[0].breach_level: 2 is out of range (1 to 1)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[1024] = "";
@@ -176,9 +181,29 @@ static void test_shared_messages(void)
     }
 }
 
+/* breach_level is read 1-based and kept; fails if it were dropped or shifted. */
+static void test_breach_level(void)
+{
+    static const char text[] = "users: [{name: a}, {name: b}]\n"
+                               "escalation_policies:\n  - name: p\n    levels:\n"
+                               "      - {delay: 5m, targets: [\"user:a\"]}\n"
+                               "      - {delay: 5m, targets: [\"user:b\"]}\n"
+                               "    breach_level: 2\n  - name: q\n    levels:\n"
+                               "      - {delay: 5m, targets: [\"user:a\"]}\n";
+    char err[1024] = "";
+    notify_people_t *p = NULL;
+    CHECK(notify_people_parse(text, strlen(text), "b.yml", &p, err, sizeof err) == 0, "%s", err);
+    if (p) {
+        CHECK(notify_people_policy(p, "p")->breach_level == 2, "breach_level 2 kept");
+        CHECK(notify_people_policy(p, "q")->breach_level == 0, "no breach_level: 0 (next level)");
+    }
+    notify_people_destroy(&p);
+}
+
 int main(void)
 {
     test_example();
+    test_breach_level();
     test_defaults();
     test_bad_files();
     test_shared_messages();
