@@ -227,7 +227,9 @@ const char *const api_ticket_json_sql =
     "'response', json_build_object('status', t.response_status, 'due_at', t.response_due_at, "
     "'target_s', t.response_target_us / 1000000), "
     "'resolution', json_build_object('status', t.resolution_status, 'due_at', "
-    "t.resolution_due_at, 'target_s', t.resolution_target_us / 1000000)), "
+    "t.resolution_due_at, 'target_s', t.resolution_target_us / 1000000), "
+    "'update', json_build_object('status', t.update_status, 'due_at', t.update_due_at, "
+    "'target_s', t.update_target_us / 1000000, 'last_update_at', t.last_update_at)), "
     "'reopen_count', t.reopen_count, 'version', t.version)";
 
 db_status_t api_ticket_show_json(PGconn *conn, const char *key, char **json, bool *found)

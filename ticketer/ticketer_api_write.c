@@ -165,6 +165,8 @@ static db_status_t api_change_once(api_ctx_t *c, PGconn *conn, const char *key,
         snprintf(out->msg, sizeof out->msg, "%s: %s", t.key, why);
         return DB_OK;
     }
+    /* The clocks as of this change (a comment restarts the update clock). */
+    ticketer_ticket_sla_refresh(&t, r, now, log);
     st = ticketer_ticket_save(conn, &t);
     if (st == DB_OK) {
         st = ticketer_log_flush(conn, log);

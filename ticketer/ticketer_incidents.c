@@ -183,6 +183,7 @@ static db_status_t ticketer_open(PGconn *conn, const correlator_record_t *r,
     snprintf(num[4], sizeof num[4], "%d", sla ? sla->warn_permille : 800);
     snprintf(num[5], sizeof num[5], "%" PRId64, sla ? sla->first_response_us : 0);
     snprintf(num[6], sizeof num[6], "%" PRId64, sla ? sla->resolution_us : 0);
+    snprintf(num[7], sizeof num[7], "%" PRId64, sla ? sla->update_interval_us : 0);
     const char *params[] = {key,
                             num[0],
                             r->domain,
@@ -203,14 +204,15 @@ static db_status_t ticketer_open(PGconn *conn, const correlator_record_t *r,
                             sla && sla->calendar ? sla->calendar->name : "",
                             num[4],
                             num[5],
-                            num[6]};
+                            num[6],
+                            num[7]};
     PGresult *res = NULL;
     st = db_exec(conn, "tickets.insert",
                  "INSERT INTO tickets (key, incident_id, domain, queue, route, priority, severity, "
                  "state, title, description, labels, source, \"check\", cause_fingerprint, "
                  "cause_resource, rule, group_key, first_seen, last_seen, opened_at, sla_policy, "
                  "sla_calendar, sla_warn_permille, response_target_us, resolution_target_us, "
-                 "annotations) "
+                 "annotations, update_target_us, last_update_at) "
                  "VALUES ($1, $2::bigint, $3, $4, $5, $6::smallint, $7::smallint, 'new', $8, $9, "
                  "coalesce((SELECT labels FROM alerts WHERE domain = $3 AND fingerprint = $12), "
                  "''), $10, $11, $12, $13, $14, $15, "
@@ -219,8 +221,9 @@ static db_status_t ticketer_open(PGconn *conn, const correlator_record_t *r,
                  "timestamptz 'epoch' + $16::bigint * interval '1 microsecond', "
                  "$17, $18, $19::integer, $20::bigint, $21::bigint, "
                  "coalesce((SELECT annotations FROM alerts WHERE domain = $3 AND "
-                 "fingerprint = $12), ''))",
-                 21, params, NULL);
+                 "fingerprint = $12), ''), $22::bigint, "
+                 "timestamptz 'epoch' + $16::bigint * interval '1 microsecond')",
+                 22, params, NULL);
     (void)res;
     event_destroy(&cause);
     if (st != DB_OK) {

@@ -34,7 +34,9 @@ static const char ticketer_ticket_columns[] =
     TICKETER_US("sla_paused_since") ", response_status, resolution_status, "
     TICKETER_US("response_due_at") ", " TICKETER_US("resolution_due_at") ", "
     TICKETER_US("sla_check_at") ", " TICKETER_US("auto_close_at") ", "
-    "note_joined, note_cleared, " TICKETER_US("note_due_at") ", version";
+    "note_joined, note_cleared, " TICKETER_US("note_due_at") ", version, "
+    "update_target_us, " TICKETER_US("last_update_at") ", update_status, "
+    TICKETER_US("update_due_at");
 
 static const char ticketer_ticket_update[] =
     "UPDATE tickets SET queue = $2, priority = $3::smallint, severity = $4::smallint, "
@@ -49,6 +51,8 @@ static const char ticketer_ticket_update[] =
     "sla_check_at = " TICKETER_TS(23) ", auto_close_at = " TICKETER_TS(24) ", "
     "note_joined = $25::integer, note_cleared = $26::integer, "
     "note_due_at = " TICKETER_TS(27) ", "
+    "last_update_at = " TICKETER_TS(29) ", update_status = $30, "
+    "update_due_at = " TICKETER_TS(31) ", "
     "version = version + $28::integer, updated_at = now() "
     "WHERE id = $1::bigint RETURNING version";
 /* clang-format on */
@@ -56,6 +60,15 @@ static const char ticketer_ticket_update[] =
 static void ticketer_copy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* ticketer_is_update - a change a person made that counts as an update
+ * for the update-interval clock. */
+static bool ticketer_is_update(const char *actor, const char *kind)
+{
+    return actor && *actor && strcmp(actor, "system") != 0 &&
+           (strcmp(kind, "commented") == 0 || strcmp(kind, "state_changed") == 0 ||
+            strcmp(kind, "reopened") == 0 || strcmp(kind, "assigned") == 0);
 }
 
 static int64_t ticketer_i64(const PGresult *res, int col)
@@ -117,6 +130,10 @@ static void ticketer_ticket_read(const PGresult *res, ticket_t *t)
     t->note_cleared = atoi(PQgetvalue(res, 0, 33));
     t->note_due_us = ticketer_i64(res, 34);
     t->version = atoi(PQgetvalue(res, 0, 35));
+    t->update_target_us = ticketer_i64(res, 36);
+    t->last_update_us = ticketer_i64(res, 37);
+    t->update_status = ticketer_sla_parse(PQgetvalue(res, 0, 38));
+    t->update_due_us = ticketer_i64(res, 39);
 }
 
 /* ticketer_ticket_lock_by - SELECT ... FOR UPDATE WHERE <column> = $1. */
@@ -163,7 +180,7 @@ db_status_t ticketer_ticket_lock_incident(PGconn *conn, int64_t incident_id, tic
 
 static db_status_t ticketer_ticket_write(PGconn *conn, ticket_t *t, bool bump)
 {
-    char num[28][24];
+    char num[32][24];
     int k = 0;
 #define TICKETER_NUM(v) (snprintf(num[k], sizeof num[k], "%" PRId64, (int64_t)(v)), num[k++])
     const char *params[] = {
@@ -195,10 +212,13 @@ static db_status_t ticketer_ticket_write(PGconn *conn, ticket_t *t, bool bump)
         TICKETER_NUM(t->note_cleared),
         TICKETER_NUM(t->note_due_us),
         bump ? "1" : "0",
+        TICKETER_NUM(t->last_update_us),
+        sla_status_name(t->update_status),
+        TICKETER_NUM(t->update_due_us),
     };
 #undef TICKETER_NUM
     PGresult *res = NULL;
-    db_status_t st = db_exec(conn, "tickets.save", ticketer_ticket_update, 28, params, &res);
+    db_status_t st = db_exec(conn, "tickets.save", ticketer_ticket_update, 31, params, &res);
     if (st != DB_OK) {
         return st;
     }
@@ -258,9 +278,18 @@ void ticketer_ticket_log(const ticket_t *t, ticketer_log_t *log, int64_t now_us,
 
 /* ---- SLA ---- */
 
-/* ticketer_clocks - the two clocks of t as recorded. */
-static void ticketer_clocks(const ticket_t *t, sla_clock_t *response, sla_clock_t *resolution)
+/* ticketer_clocks - the three clocks of t as recorded. The update clock
+ * restarts at each update by a person, so no finished pause lies inside
+ * it (going pending and resuming are updates); it only stands while the
+ * ticket is paused now, and has no target once the ticket is resolved. */
+static void ticketer_clocks(const ticket_t *t, sla_clock_t *response, sla_clock_t *resolution,
+                            sla_clock_t *update)
 {
+    *update = (sla_clock_t){
+        .started_us = t->last_update_us ? t->last_update_us : t->opened_at_us,
+        .target_us = ticket_state_is_open(t->state) ? t->update_target_us : 0,
+        .paused_since_us = t->sla_paused_since_us,
+    };
     sla_clock_t base = {
         .started_us = t->opened_at_us,
         .paused_business_us = t->sla_paused_business_us,
@@ -315,13 +344,15 @@ void ticketer_ticket_sla_refresh(ticket_t *t, const ticket_routing_t *r, int64_t
                                  ticketer_log_t *log)
 {
     const sla_calendar_t *cal = ticketer_ticket_calendar(t, r);
-    sla_clock_t response, resolution;
-    ticketer_clocks(t, &response, &resolution);
+    sla_clock_t response, resolution, update;
+    ticketer_clocks(t, &response, &resolution, &update);
     int64_t next = INT64_MAX;
     ticketer_sla_one(t, cal, &response, "response", &t->response_status, &t->response_due_us,
                      now_us, &next, log);
     ticketer_sla_one(t, cal, &resolution, "resolution", &t->resolution_status,
                      &t->resolution_due_us, now_us, &next, log);
+    ticketer_sla_one(t, cal, &update, "update", &t->update_status, &t->update_due_us, now_us, &next,
+                     log);
     /* Due one microsecond after the instant, so the status has moved. */
     t->sla_check_us = next == INT64_MAX ? 0 : next + 1;
 }
@@ -373,6 +404,9 @@ int ticketer_ticket_transition(ticket_t *t, ticket_state_t to, const char *reaso
         t->reopen_count++;
     }
     t->state = to;
+    if (ticketer_is_update(actor, reopen ? "reopened" : "state_changed")) {
+        t->last_update_us = now_us;
+    }
     ticketer_ticket_log(t, log, now_us, actor, reopen ? "reopened" : "state_changed", "state",
                         ticket_state_name(from), ticket_state_name(to), reason);
     ticketer_ticket_sla_refresh(t, r, now_us, log);
@@ -399,6 +433,10 @@ int ticketer_ticket_assign(ticket_t *t, const char *assignee, const char *actor,
     ticketer_copy(before, sizeof before, t->assignee);
     t->has_assignee = set;
     ticketer_copy(t->assignee, sizeof t->assignee, set ? assignee : "");
+    if (ticketer_is_update(actor, "assigned")) {
+        t->last_update_us = now_us;
+        t->sla_check_us = now_us; /* the update clock restarts: re-evaluate */
+    }
     ticketer_ticket_log(t, log, now_us, actor, "assigned", "assignee", had ? before : NULL,
                         set ? assignee : NULL, NULL);
     return 0;
@@ -433,8 +471,12 @@ db_status_t ticketer_ticket_watch(PGconn *conn, const ticket_t *t, const char *u
     return DB_OK;
 }
 
-void ticketer_ticket_comment(const ticket_t *t, const char *text, const char *actor, int64_t now_us,
+void ticketer_ticket_comment(ticket_t *t, const char *text, const char *actor, int64_t now_us,
                              ticketer_log_t *log)
 {
+    if (ticketer_is_update(actor, "commented")) {
+        t->last_update_us = now_us;
+        t->sla_check_us = now_us; /* the update clock restarts: re-evaluate */
+    }
     ticketer_ticket_log(t, log, now_us, actor, "commented", "", NULL, NULL, text);
 }

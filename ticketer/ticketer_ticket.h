@@ -56,6 +56,10 @@ typedef struct {
     char sla_calendar[TICKET_TEXT_MAX];
     int sla_warn_permille;
     int64_t response_target_us, resolution_target_us;
+    int64_t update_target_us; /* a person's update at least this often; 0 = none */
+    int64_t last_update_us;   /* the last comment, state change or assignment by a person */
+    sla_status_t update_status;
+    int64_t update_due_us;                                    /* 0 = NULL */
     int64_t sla_paused_business_us, sla_paused_since_us;      /* 0 = not paused */
     sla_status_t response_status, resolution_status;          /* as last recorded */
     int64_t response_due_us, resolution_due_us, sla_check_us; /* 0 = NULL */
@@ -107,13 +111,14 @@ db_status_t ticketer_ticket_watch(PGconn *conn, const ticket_t *t, const char *u
                                   bool *changed, char *why, size_t whylen);
 
 /* Logs a comment (kind "commented"). A person's first comment on a new
- * ticket is not a first response; only acknowledging is. */
-void ticketer_ticket_comment(const ticket_t *t, const char *text, const char *actor, int64_t now_us,
+ * ticket is not a first response; only acknowledging is. A person's comment
+ * restarts the update-interval clock (as state changes and assignments do). */
+void ticketer_ticket_comment(ticket_t *t, const char *text, const char *actor, int64_t now_us,
                              ticketer_log_t *log);
 
-/* Re-evaluates both SLA clocks at now_us: sets statuses, due dates and
- * sla_check_at, and logs sla_warning / sla_breached when a status moves
- * there. Called by every operation above and by the timer. */
+/* Re-evaluates the three SLA clocks (response, resolution, update) at now_us: sets statuses, due
+ * dates and sla_check_at, and logs sla_warning / sla_breached when a status moves there. Called by
+ * every operation above and by the timer. */
 void ticketer_ticket_sla_refresh(ticket_t *t, const ticket_routing_t *r, int64_t now_us,
                                  ticketer_log_t *log);
 

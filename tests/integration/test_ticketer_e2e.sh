@@ -39,7 +39,7 @@ queues:
   - {name: NOC, key_prefix: NOC, auto_resolve: true, auto_close_after: 24h}
 sla_policies:
   # Short enough to watch the warning and the breach happen in the test.
-  - {name: fast, first_response: 2s, resolution: 1h, warn_at: 50%}
+  - {name: fast, first_response: 2s, resolution: 1h, update_interval: 3s, warn_at: 50%}
 routes:
   - name: info-only
     match: ["severity = info"]
@@ -116,9 +116,19 @@ it_assert_match 'alerts joined' "$(it_psql "SELECT comment FROM ticket_events WH
 wait_breach() { [[ "$(it_psql "SELECT response_status FROM tickets")" == breached ]]; }
 it_wait_until 15 wait_breach || it_fail "response SLA not breached after its 2s target"
 it_assert_eq "sla_warning sla_breached" \
-    "$(it_psql "SELECT string_agg(kind, ' ' ORDER BY seq) FROM ticket_events WHERE kind LIKE 'sla_%'")" \
+    "$(it_psql "SELECT string_agg(kind, ' ' ORDER BY seq) FROM ticket_events WHERE kind LIKE 'sla_%' AND field = 'response'")" \
     "one warning, then one breach, on the stream"
 it_assert_eq running "$(it_psql "SELECT resolution_status FROM tickets")" "the 1h resolution clock still runs"
+
+# ---- the update clock: nobody updated it for 3 s; a comment restarts it ----
+wait_update_breach() { [[ "$(it_psql "SELECT update_status FROM tickets")" == breached ]]; }
+it_wait_until 15 wait_update_breach || it_fail "update-interval SLA not breached after 3 s without an update"
+it_assert_eq 1 "$(it_psql "SELECT count(*) FROM ticket_events WHERE kind = 'sla_breached' AND field = 'update'")" \
+    "one update breach on the stream"
+out=$(tick_api POST /api/v1/tickets/NOC-1/comment "$TOK_AGENT" '{"text":"looking into it"}')
+it_assert_match '^200 .*"update": \{[^}]*"status": "running"' "$out" "a person's comment restarts the update clock"
+it_assert_eq t "$(it_psql "SELECT update_due_at > now() AND last_update_at IS NOT NULL FROM tickets")" \
+    "with a due date ahead"
 
 # ---- info: recorded, no ticket ----
 send "$(ev host-9 DiskInfo firing info)"
