@@ -22,7 +22,8 @@
  * Active/standby: the session starts only once it holds the advisory lock.
  *
  * Not here: the correlation semantics (corr_engine.h), the SQL
- * (correlator_store.c), the stream record (correlator_stream.c).
+ * (correlator_store.c, correlator_restore.c), the stream record
+ * (correlator_stream.c).
  */
 #include <inttypes.h>
 #include <pthread.h>

@@ -18,6 +18,9 @@
  * other than repeats changed it, else one UPDATE of count, last_seen,
  * refreshed_at and severity.
  *
+ * The connection and the batches are in correlator_store.c; the start-up
+ * reads (restore, next incident id, silences) in correlator_restore.c.
+ *
  * Not here: the event loop, the rules, ZeroMQ (correlator.c).
  * A PGconn and a batch belong to the correlator's worker thread.
  */
