@@ -887,6 +887,9 @@ static const config_setting_t settings_table[] = {
               0,
               "Webhook, chat and SMS URLs must start with one of these; a target outside "
               "them is refused (no requests to arbitrary hosts from data)."),
+    S_BOOL("notifier.survey", notifier_survey, "false", 0,
+           "Mail the ticket's watchers a signed satisfaction-survey link (/survey/...) when it "
+           "is closed; one answer per ticket, in the reports. Needs notifier.ack_secret."),
     S_STRING("notifier.webhook_secret", notifier_webhook_secret, "", CONFIG_SECRET, SETTING_NOCHECK,
              "Key of the X-Alertdesk-Signature HMAC-SHA256 header on webhooks; empty = unsigned."),
     S_DURATION("notifier.timeout", notifier_timeout_ms, "10s", SETTING_MS, 100, 300000, 0,

@@ -141,6 +141,7 @@ typedef struct settings {
     char **notifier_allowed_urls; /* notifier.allowed_url_prefixes */
     size_t nnotifier_allowed_urls;
     char *notifier_webhook_secret;        /* notifier.webhook_secret (secret): HMAC signature key */
+    bool notifier_survey;                 /* notifier.survey: satisfaction link on close */
     int64_t notifier_timeout_ms;          /* notifier.timeout: per request */
     int64_t notifier_max_attempts;        /* notifier.retry.max_attempts */
     int64_t notifier_retry_base_ms;       /* notifier.retry.base */

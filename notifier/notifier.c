@@ -46,11 +46,12 @@
 #include "notifier_ack.h"
 #include "notifier_escalate.h"
 #include "notifier_send.h"
+#include "notifier_survey.h"
 #include "notify_people.h"
 #include "ticket_routing.h"
 #include "ticketer_log.h"
 
-#define NOTIFIER_SCHEMA_VERSION 5
+#define NOTIFIER_SCHEMA_VERSION 9 /* 0009: survey_answers */
 #define NOTIFIER_BATCH          500
 #define NOTIFIER_LIMIT          200
 
@@ -67,6 +68,8 @@ typedef struct {
     bool thread_started;
     http_server_t *http;
     notifier_ack_t *ack;
+    notifier_survey_t *survey;
+    http_route_t routes[4]; /* ack and survey pages */
     ticket_routing_t *routing;
     atomic_bool stop;
     _Atomic(notifier_people_gen_t *) people;
@@ -184,7 +187,7 @@ static int notifier_apply(void *arg, const char *stream, int64_t seq, const uint
         return -1;
     }
     c.seq = seq;
-    db_status_t st = notifier_ticket_change(n->conn, &c, notifier_people(n));
+    db_status_t st = notifier_ticket_change(n->conn, &c, notifier_people(n), n->s);
     free(strings);
     if (st != DB_OK) {
         notifier_fail(n, "ticket change");
@@ -388,12 +391,16 @@ static int notifier_start_parts(const settings_t *s, void **state)
     n->sender = notifier_sender_new(s);
     n->zctx = zmq_ctx_new();
     n->ack = notifier_ack_new(s, n->routing);
-    size_t nroutes = 0;
-    const http_route_t *routes = notifier_ack_routes(n->ack, &nroutes);
+    n->survey = notifier_survey_new(s);
+    size_t na = 0, ns = 0;
+    const http_route_t *ack_routes = notifier_ack_routes(n->ack, &na);
+    const http_route_t *survey_routes = notifier_survey_routes(n->survey, &ns);
+    memcpy(n->routes, ack_routes, na * sizeof *n->routes);
+    memcpy(n->routes + na, survey_routes, ns * sizeof *n->routes);
     http_server_config_t hc = {
         .listen = s->notifier_http_listen,
-        .routes = routes,
-        .nroutes = nroutes,
+        .routes = n->routes,
+        .nroutes = na + ns,
         .threads = 2,
         .healthy = daemon_health,
         .health_arg = &n->health,
@@ -455,6 +462,7 @@ static void notifier_stop(void *state)
     }
     http_server_stop(&n->http);
     notifier_ack_destroy(&n->ack);
+    notifier_survey_destroy(&n->survey);
     notifier_sender_destroy(&n->sender);
     if (n->zctx) {
         zmq_ctx_term(n->zctx);

@@ -15,9 +15,13 @@
 #include "xalloc.h"
 
 #include "notifier_ack.h"
+#include "notifier_page.h"
 #include "notify_token.h"
 #include "ticketer_log.h"
 #include "ticketer_ticket.h"
+
+#define NOTIFIER_ACK_FORM                                                                          \
+    "<form method=\"post\"><button type=\"submit\">Acknowledge</button></form>"
 
 struct notifier_ack {
     const settings_t *s;
@@ -25,67 +29,6 @@ struct notifier_ack {
     http_route_t routes[2];
     metric_t *m_acks, *m_refused;
 };
-
-/* ---- HTML ---- */
-
-/* notifier_html_escape - s with & < > " ' escaped, appended to buf. */
-static void notifier_html_escape(char *buf, size_t cap, const char *s)
-{
-    size_t n = strlen(buf);
-    for (; *s && n + 7 < cap; s++) {
-        const char *rep = NULL;
-        switch (*s) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        default:
-            break;
-        }
-        if (rep) {
-            size_t k = strlen(rep);
-            memcpy(buf + n, rep, k);
-            n += k;
-        } else {
-            buf[n++] = *s;
-        }
-    }
-    buf[n] = '\0';
-}
-
-/* notifier_page - one small page: a heading, a sentence, maybe the form. */
-static void notifier_page(http_request_t *req, int status, const char *heading, const char *text,
-                          bool form)
-{
-    char body[8192] = "";
-    strcat(body, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                 "<meta name=\"viewport\" content=\"width=device-width\">"
-                 "<title>alertdesk</title></head><body><main><h1>");
-    notifier_html_escape(body, sizeof body, heading);
-    strcat(body, "</h1><p>");
-    notifier_html_escape(body, sizeof body, text);
-    strcat(body, "</p>");
-    if (form) {
-        strcat(body, "<form method=\"post\"><button type=\"submit\">Acknowledge</button></form>");
-    }
-    strcat(body, "</main></body></html>\n");
-    http_response_header(req, "Content-Security-Policy",
-                         "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
-    http_response_header(req, "Cache-Control", "no-store");
-    http_response_header(req, "Referrer-Policy", "no-referrer");
-    http_respond(req, status, "text/html; charset=utf-8", body, strlen(body), 0);
-}
 
 /* ---- the token ---- */
 
@@ -95,7 +38,7 @@ static bool notifier_ack_token(notifier_ack_t *a, http_request_t *req, int64_t *
     const char *token = http_request_path_rest(req);
     const settings_t *s = a->s;
     if (!*s->notifier_ack_secret) {
-        notifier_page(req, 404, "Not available", "Acknowledge links are not enabled here.", false);
+        notifier_page(req, 404, "Not available", "Acknowledge links are not enabled here.", NULL);
         return false;
     }
     notify_token_result_t r = notify_token_check(
@@ -109,12 +52,12 @@ static bool notifier_ack_token(notifier_ack_t *a, http_request_t *req, int64_t *
         notifier_page(req, 410, "Link expired",
                       "This acknowledge link has expired. Acknowledge the ticket in the console "
                       "or with alertdesk ticket ack.",
-                      false);
+                      NULL);
     } else {
         notifier_page(req, 403, "Invalid link",
                       "This acknowledge link is not valid. Use the link from the page as it was "
                       "sent.",
-                      false);
+                      NULL);
     }
     return false;
 }
@@ -167,22 +110,22 @@ static void notifier_ack_get(http_request_t *req, void *arg)
     PGconn *conn = db_thread_conn(a->s->database_url, a->s->database_connect_timeout_ms);
     notifier_ack_info_t info;
     if (!conn || notifier_ack_info(conn, nid, tid, &info) != DB_OK) {
-        notifier_page(req, 503, "Try again", "The database is not reachable right now.", false);
+        notifier_page(req, 503, "Try again", "The database is not reachable right now.", NULL);
         return;
     }
     if (!info.found) {
-        notifier_page(req, 404, "Unknown page", "This page is not on record.", false);
+        notifier_page(req, 404, "Unknown page", "This page is not on record.", NULL);
         return;
     }
     char text[1024];
     if (*info.used) {
         snprintf(text, sizeof text, "This link was already used (%s).", info.used);
-        notifier_page(req, 409, info.key, text, false);
+        notifier_page(req, 409, info.key, text, NULL);
         return;
     }
     snprintf(text, sizeof text, "%s (%s): acknowledge as %s? Escalation stops for everyone.",
              info.title, info.state, info.user);
-    notifier_page(req, 200, info.key, text, true);
+    notifier_page(req, 200, info.key, text, NOTIFIER_ACK_FORM);
 }
 
 /* ---- POST: acknowledge ---- */
@@ -280,20 +223,20 @@ static void notifier_ack_post(http_request_t *req, void *arg)
         }
     }
     if (st != DB_OK) {
-        notifier_page(req, 503, "Try again", "The acknowledgement could not be recorded.", false);
+        notifier_page(req, 503, "Try again", "The acknowledgement could not be recorded.", NULL);
         return;
     }
     if (strcmp(outcome, "used") == 0) {
         metric_inc(a->m_refused);
         notifier_page(req, 409, "Already used",
-                      "This acknowledge link was already used; each link works once.", false);
+                      "This acknowledge link was already used; each link works once.", NULL);
         return;
     }
     metric_inc(a->m_acks);
     char text[512];
     snprintf(text, sizeof text, "%s: %s.", *key ? key : "ticket", outcome);
     notifier_page(req, 200, strcmp(outcome, "acknowledged") == 0 ? "Acknowledged" : "Nothing to do",
-                  text, false);
+                  text, NULL);
 }
 
 /* ---- object ---- */

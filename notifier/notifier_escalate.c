@@ -16,6 +16,7 @@
 #include "xalloc.h"
 
 #include "notifier_escalate.h"
+#include "notifier_survey.h"
 #include "notify_escalation.h"
 
 /* A timestamptz parameter from microseconds (NULL for 0 or INT64_MAX). */
@@ -234,19 +235,23 @@ static db_status_t notifier_esc_create(PGconn *conn, const ticket_change_t *c,
 
 /* notifier_watchers_mail - a status change mailed to the watchers. */
 static db_status_t notifier_watchers_mail(PGconn *conn, const ticket_change_t *c,
-                                          const notify_people_t *people)
+                                          const notify_people_t *people, const settings_t *s)
 {
     notifier_ticket_info_t info;
     db_status_t st = notifier_ticket_info(conn, c->ticket_id, &info);
     if (st != DB_OK) {
         return st;
     }
-    char subject[768], body[2048], key[128];
+    char subject[768], body[2048], key[128], link[512], survey[640] = "";
     snprintf(subject, sizeof subject, "[%s] %s: %s", c->ticket_key, c->state, info.title);
-    snprintf(body, sizeof body, "%s is now %s (was %s), changed by %s.%s%s\n", c->ticket_key,
+    if (strcmp(c->state, "closed") == 0 &&
+        notifier_survey_link(s, c->ticket_id, c->at_us, link, sizeof link)) {
+        snprintf(survey, sizeof survey, "\n\nHow did we do? One click: %s", link);
+    }
+    snprintf(body, sizeof body, "%s is now %s (was %s), changed by %s.%s%s%s\n", c->ticket_key,
              c->after ? c->after : c->state, c->before ? c->before : "-",
-             c->actor ? c->actor : "system", c->comment ? "\n\n" : "",
-             c->comment ? c->comment : "");
+             c->actor ? c->actor : "system", c->comment ? "\n\n" : "", c->comment ? c->comment : "",
+             survey);
     snprintf(key, sizeof key, "mail:%" PRId64 ":%" PRId64, c->ticket_id, c->seq);
     for (size_t i = 0; st == DB_OK && i < info.nwatchers; i++) {
         const notify_user_t *u = notify_people_user(people, info.watchers[i]);
@@ -260,7 +265,7 @@ static db_status_t notifier_watchers_mail(PGconn *conn, const ticket_change_t *c
 }
 
 db_status_t notifier_ticket_change(PGconn *conn, const ticket_change_t *c,
-                                   const notify_people_t *people)
+                                   const notify_people_t *people, const settings_t *s)
 {
     if (!people || !c->kind) {
         return DB_OK;
@@ -277,7 +282,7 @@ db_status_t notifier_ticket_change(PGconn *conn, const ticket_change_t *c,
     if (!state_change && !breach) {
         return DB_OK;
     }
-    if (state_change && (st = notifier_watchers_mail(conn, c, people)) != DB_OK) {
+    if (state_change && (st = notifier_watchers_mail(conn, c, people, s)) != DB_OK) {
         return st;
     }
     if (strcmp(kind, "reopened") == 0) {

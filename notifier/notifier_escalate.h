@@ -14,7 +14,8 @@
  *   resolved/closed         the escalation stops; queued pages cancelled;
  *   reopened                the escalation starts again from level 0;
  *   sla_breached            the next level is paged now;
- *   any state change        mail to the ticket's watchers who have e-mail.
+ *   any state change        mail to the ticket's watchers who have e-mail
+ *                           (on close with the satisfaction-survey link).
  * The timer pages the users a due level resolves to (schedules: who is on
  * call at that instant), one notification per user and contact method.
  */
@@ -28,11 +29,13 @@
 
 #include "db.h"
 #include "notify_people.h"
+#include "settings.h"
 #include "ticketer_log.h"
 
-/* Applies one ticket change. people may be NULL (nobody to page). */
+/* Applies one ticket change. people may be NULL (nobody to page); s gives
+ * the survey link for the closing mail (notifier_survey.h). */
 db_status_t notifier_ticket_change(PGconn *conn, const ticket_change_t *c,
-                                   const notify_people_t *people);
+                                   const notify_people_t *people, const settings_t *s);
 
 /* Runs the escalations due at now_us (at most limit; *done how many). */
 db_status_t notifier_escalations_run(PGconn *conn, const notify_people_t *people, int64_t now_us,

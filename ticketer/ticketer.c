@@ -50,7 +50,7 @@
 #include "ticketer_incidents.h"
 #include "ticketer_log.h"
 
-#define TICKETER_SCHEMA_VERSION 8 /* 0008: the update-interval clock */
+#define TICKETER_SCHEMA_VERSION 9 /* 0009: survey_answers in the reports */
 #define TICKETER_TIMER_LIMIT    500
 
 /* Every routing generation stays valid until exit: API threads may hold one. */

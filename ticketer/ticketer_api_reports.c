@@ -12,6 +12,8 @@
  *   funnel            events received, alerts first seen, incidents opened
  *                     in the period, and the tickets above: the noise
  *                     reduction.
+ *   satisfaction      survey answers on those tickets and their mean rating
+ *                     (1-5; null without answers).
  * backlog is now, not the period: open tickets by state.
  *
  * Does not: cache, or read anything but the tables.
@@ -94,6 +96,8 @@ void api_reports_summary(api_ctx_t *c)
         "    'met_pct', round(100.0 * count(*) FILTER (WHERE resolution_status = 'met') / "
         "      nullif(count(*) FILTER (WHERE resolution_status IN ('met', 'breached')), 0), 1))) "
         "  FROM t), "
+        "'satisfaction', (SELECT json_build_object('answers', count(*), 'mean_rating', "
+        "  round(avg(rating), 2)) FROM survey_answers s JOIN t ON t.id = s.ticket_id), "
         "'backlog', (SELECT coalesce(json_object_agg(state, n ORDER BY state), '{}') FROM "
         "  (SELECT state, count(*) AS n FROM tickets WHERE state NOT IN ('resolved', 'closed') "
         "   GROUP BY state) b), "

@@ -60,6 +60,7 @@ notifier:
   tickets: tcp://127.0.0.1:$TICK_PUB_PORT
   public_url: http://127.0.0.1:$NP
   ack_secret: it-ack-secret-0123456789
+  survey: true
   allowed_url_prefixes: ["http://127.0.0.1:$HP/"]
   smtp:
     url: smtp://127.0.0.1:$SP
@@ -151,6 +152,27 @@ it_assert_match 'Subject: \[NOC-1\] resolved' "$m2" "the second says resolved"
 mid=$(printf '%s' "$m1" | tr -d '\r' | sed -n 's/^Message-ID: //Ip' | head -n 1)
 [[ -n "$mid" ]] || it_fail "the first mail has no Message-ID: $m1"
 it_assert_match "In-Reply-To: $mid" "$(printf '%s' "$m2" | tr -d '\r')" "the second mail threads under the first"
+
+# ---- closing mails the survey link: one answer per ticket, in the report ----
+out=$(tick_api POST /api/v1/tickets/NOC-1/close "$TOK_AGENT" '{}')
+it_assert_match '^200 ' "$out" "the agent closes NOC-1"
+wait_three_mails() { [[ "$(jq -s length "$MAIL")" -ge 3 ]]; }
+it_wait_until 20 wait_three_mails || it_fail "no closing mail"
+m3=$(jq -r -s '.[2].data' "$MAIL" | tr -d '\r')
+survey_url=$(printf '%s' "$m3" | tr -d '\n' | grep -o "http://127.0.0.1:$NP/survey/[A-Za-z0-9_.~-]*" | head -n 1)
+[[ -n "$survey_url" ]] || it_fail "the closing mail has no survey link: $m3"
+it_assert_match '<input type="radio" name="rating"' "$(curl -s "$survey_url")" "the link shows the rating form"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${ack_url/\/ack\//\/survey\/}" --data 'rating=1')
+it_assert_eq 403 "$code" "an acknowledge token is no survey token (keys differ)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$survey_url" --data 'rating=9')
+it_assert_eq 400 "$code" "a rating outside 1-5 is refused"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$survey_url" --data 'rating=4&comment=quick+fix%21')
+it_assert_eq 200 "$code" "the answer is stored"
+it_assert_eq "4|quick fix!" "$(it_psql "SELECT rating, comment FROM survey_answers")" "rating and decoded comment"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$survey_url" --data 'rating=1')
+it_assert_eq 409 "$code" "one answer per ticket"
+out=$(tick_api GET /api/v1/reports/summary "$TOK_AGENT")
+it_assert_match '"satisfaction" ?: ?\{"answers" ?: ?1, ?"mean_rating" ?: ?4' "$out" "the report counts it"
 
 # ---- a resolved ticket stops its escalation ----
 send sw2 firing
