@@ -34,6 +34,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "generations.h"
 #include "db.h"
 #include "event.h"
 #include "http_server.h"
@@ -55,12 +56,6 @@
 #define NOTIFIER_BATCH          500
 #define NOTIFIER_LIMIT          200
 
-/* People generations stay valid until exit (simple and safe on reload). */
-typedef struct notifier_people_gen {
-    notify_people_t *people;
-    struct notifier_people_gen *older;
-} notifier_people_gen_t;
-
 typedef struct {
     const settings_t *s;
     void *zctx;
@@ -72,8 +67,7 @@ typedef struct {
     http_route_t routes[4]; /* ack and survey pages */
     ticket_routing_t *routing;
     atomic_bool stop;
-    _Atomic(notifier_people_gen_t *) people;
-    pthread_mutex_t reload_lock;
+    generations_t people;   /* notify_people_t (NULL: no file); the worker may hold an older one */
     daemon_health_t health; /* /healthz: written by the worker */
     atomic_llong open_escalations;
 
@@ -95,9 +89,15 @@ static int64_t notifier_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void notifier_people_free(void *value)
+{
+    notify_people_t *p = value;
+    notify_people_destroy(&p);
+}
+
 static const notify_people_t *notifier_people(notifier_t *n)
 {
-    return atomic_load(&n->people)->people;
+    return generations_current(&n->people);
 }
 
 /* notifier_people_load - the people file; "" = nobody (NULL set). */
@@ -356,14 +356,11 @@ static int notifier_start_parts(const settings_t *s, void **state)
     n->s = s;
     n->health.max_lag = LLONG_MAX; /* lag is reported in /metrics, not judged */
     n->health.lag_unit = "ticket changes";
-    pthread_mutex_init(&n->reload_lock, NULL);
     notify_people_t *people = NULL;
     if (notifier_people_load(s->notifier_people, &people) < 0) {
         return -1;
     }
-    notifier_people_gen_t *gen = xcalloc(1, sizeof *gen);
-    gen->people = people;
-    atomic_store(&n->people, gen);
+    generations_push(&n->people, people);
     if (!people) {
         log_warn("msg=\"no people file (notifier.people): nobody will be paged\"");
     }
@@ -439,12 +436,7 @@ static int notifier_reload(void *state, const settings_t *fresh)
                   fresh->notifier_people);
         return 0;
     }
-    pthread_mutex_lock(&n->reload_lock);
-    notifier_people_gen_t *gen = xcalloc(1, sizeof *gen);
-    gen->people = people;
-    gen->older = atomic_load(&n->people);
-    atomic_store(&n->people, gen);
-    pthread_mutex_unlock(&n->reload_lock);
+    generations_push(&n->people, people);
     log_info("msg=\"people reloaded\" file=%s users=%zu policies=%zu", fresh->notifier_people,
              people ? people->nusers : 0, people ? people->npolicies : 0);
     return 0;
@@ -468,13 +460,8 @@ static void notifier_stop(void *state)
         zmq_ctx_term(n->zctx);
     }
     daemon_pid_file(n->s->notifier_pid_file, false);
-    for (notifier_people_gen_t *g = atomic_load(&n->people), *older; g; g = older) {
-        older = g->older;
-        notify_people_destroy(&g->people);
-        free(g);
-    }
+    generations_free_all(&n->people, notifier_people_free);
     ticket_routing_destroy(&n->routing);
-    pthread_mutex_destroy(&n->reload_lock);
     free(n);
 }
 

@@ -36,6 +36,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "generations.h"
 #include "db.h"
 #include "http_server.h"
 #include "log.h"
@@ -53,12 +54,6 @@
 #define TICKETER_SCHEMA_VERSION 9 /* 0009: survey_answers in the reports */
 #define TICKETER_TIMER_LIMIT    500
 
-/* Every routing generation stays valid until exit: API threads may hold one. */
-typedef struct ticketer_routing_gen {
-    ticket_routing_t *routing;
-    struct ticketer_routing_gen *older;
-} ticketer_routing_gen_t;
-
 typedef struct {
     const settings_t *s;
     void *zctx;
@@ -69,8 +64,7 @@ typedef struct {
     ticketer_outbox_t *outbox;
     atomic_bool stop;
 
-    _Atomic(ticketer_routing_gen_t *) routing;
-    pthread_mutex_t reload_lock;
+    generations_t routing; /* ticket_routing_t; API threads may hold an older one */
 
     daemon_health_t health; /* /healthz: written by the worker */
 
@@ -109,9 +103,15 @@ static ticket_routing_t *ticketer_routing_load(const char *path)
     return r;
 }
 
+static void ticketer_routing_free(void *value)
+{
+    ticket_routing_t *r = value;
+    ticket_routing_destroy(&r);
+}
+
 static const ticket_routing_t *ticketer_routing(void *arg)
 {
-    return atomic_load(&((ticketer_t *)arg)->routing)->routing;
+    return generations_current(&((ticketer_t *)arg)->routing);
 }
 
 static double ticketer_gauge_lag(void *arg)
@@ -377,14 +377,11 @@ static int ticketer_start_parts(const settings_t *s, void **state)
     t->s = s;
     t->health.max_lag = s->ticketer_max_lag;
     t->health.lag_unit = "incident changes";
-    pthread_mutex_init(&t->reload_lock, NULL);
     ticket_routing_t *routing = ticketer_routing_load(s->ticketer_routing);
     if (!routing) {
         return -1;
     }
-    ticketer_routing_gen_t *gen = xcalloc(1, sizeof *gen);
-    gen->routing = routing;
-    atomic_store(&t->routing, gen);
+    generations_push(&t->routing, routing);
     ticketer_metrics_init(t);
     t->outbox = ticketer_outbox_new();
     t->log = ticketer_log_new(s->ticketer_stream);
@@ -443,12 +440,7 @@ static int ticketer_reload(void *state, const settings_t *fresh)
                   fresh->ticketer_routing);
         return 0;
     }
-    pthread_mutex_lock(&t->reload_lock);
-    ticketer_routing_gen_t *gen = xcalloc(1, sizeof *gen);
-    gen->routing = routing;
-    gen->older = atomic_load(&t->routing);
-    atomic_store(&t->routing, gen);
-    pthread_mutex_unlock(&t->reload_lock);
+    generations_push(&t->routing, routing);
     log_info("msg=\"routing reloaded\" file=%s routes=%zu queues=%zu",
              *fresh->ticketer_routing ? fresh->ticketer_routing : "(defaults)", routing->nroutes,
              routing->nqueues);
@@ -471,14 +463,9 @@ static void ticketer_stop(void *state)
         zmq_ctx_term(t->zctx);
     }
     daemon_pid_file(t->s->ticketer_pid_file, false);
-    for (ticketer_routing_gen_t *g = atomic_load(&t->routing), *older; g; g = older) {
-        older = g->older;
-        ticket_routing_destroy(&g->routing);
-        free(g);
-    }
+    generations_free_all(&t->routing, ticketer_routing_free);
     ticketer_log_destroy(&t->log);
     ticketer_outbox_destroy(&t->outbox);
-    pthread_mutex_destroy(&t->reload_lock);
     free(t);
 }
 

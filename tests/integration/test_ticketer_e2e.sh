@@ -180,6 +180,21 @@ it_assert_eq t "$out" "but may read it"
 it_assert_eq 0 "$(it_psql "SELECT count(*) FROM ticket_events WHERE actor = 'mallory'")" "nothing was changed"
 it_psql "DROP ROLE it_daemon" >/dev/null
 
+# ---- SIGHUP: a bad routing file is refused, the running one stays; a good one loads ----
+cp "$IT_TMP/bad-routing.yml" "$IT_TMP/routing.yml.new"
+mv "$IT_TMP/routing.yml" "$IT_TMP/routing.yml.good"
+mv "$IT_TMP/routing.yml.new" "$IT_TMP/routing.yml"
+kill -HUP "$TICKETER_PID"
+refused() { grep -q 'routing reload refused, keeping the current routing' "$IT_TMP/ticketer.log"; }
+it_wait_until 10 refused || it_fail "a bad routing file on SIGHUP was not refused"
+it_assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "$TICK_URL/healthz")" "the ticketer still runs on its routing"
+mv "$IT_TMP/routing.yml.good" "$IT_TMP/routing.yml"
+kill -HUP "$TICKETER_PID"
+reloaded() { grep -q 'msg="routing reloaded"' "$IT_TMP/ticketer.log"; }
+it_wait_until 10 reloaded || it_fail "a good routing file on SIGHUP was not loaded"
+ok=$(tick_api GET /api/v1/tickets "$TOK_VIEWER")
+it_assert_match '^200 ' "$ok" "the API answers after the reload (threads read the new routing)"
+
 # ---- the report, as the CLI prints it for spreadsheets ----
 "$BIN/cli/alertdesk" report --api "$TICK_URL" --token "$TOK_VIEWER" --csv >"$IT_TMP/report.csv" ||
     it_fail "alertdesk report failed: $(cat "$IT_TMP/report.csv")"
