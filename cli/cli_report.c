@@ -165,9 +165,8 @@ int cli_report(int argc, char **argv)
         }
         cli_report_section(csv, "summary", summary);
         json_decref(summary);
-        static const char *const sections[] = {"sla",      "funnel",   "satisfaction",
-                                               "backlog",  "by_state", "by_queue",
-                                               "by_priority", "by_source"};
+        static const char *const sections[] = {"sla",      "funnel",   "satisfaction", "backlog",
+                                               "by_state", "by_queue", "by_priority",  "by_source"};
         for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
             cli_report_section(csv, sections[i], json_object_get(r, sections[i]));
         }
