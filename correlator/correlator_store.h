@@ -18,7 +18,10 @@
  * other than repeats changed it, else one UPDATE of count, last_seen,
  * refreshed_at and severity.
  *
- * The connection and the batches are in correlator_store.c; the start-up
+ * The connection and the commit (staging, COPY, the one transaction) are in
+ * correlator_store.c; collecting a batch (correlator_batch_new/add/offset/
+ * annotations/..., the touched-key sets) and publishing it in
+ * correlator_batch.c, which share correlator_batch_internal.h; the start-up
  * reads (restore, next incident id, silences) in correlator_restore.c.
  *
  * Not here: the event loop, the rules, ZeroMQ (correlator.c).
