@@ -1,6 +1,6 @@
 /*
  * fuzz_correlator_record - libFuzzer target for correlator_record_decode():
- * the payload of the `incidents` stream that the ticketer will read. A
+ * the payload of the `incidents` stream that the ticketer reads. A
  * decoded record is encoded again; that encoding must decode and re-encode
  * to the same bytes.
  */
