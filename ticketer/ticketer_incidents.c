@@ -62,8 +62,11 @@ static db_status_t ticketer_cause(PGconn *conn, const correlator_record_t *r, ev
         ev->occurred_at_us = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
     }
     PQclear(res);
-    st = db_exec(conn, "tickets.cause_labels",
-                 "SELECT l.key, l.value FROM alerts a, each(a.labels) l "
+    /* Labels and annotations in one round trip: 'l' rows and 'n' rows. */
+    st = db_exec(conn, "tickets.cause_maps",
+                 "SELECT 'l', m.key, m.value FROM alerts a, each(a.labels) m "
+                 "WHERE a.domain = $1 AND a.fingerprint = $2 UNION ALL "
+                 "SELECT 'n', m.key, m.value FROM alerts a, each(a.annotations) m "
                  "WHERE a.domain = $1 AND a.fingerprint = $2",
                  2, params, &res);
     if (st != DB_OK) {
@@ -71,19 +74,11 @@ static db_status_t ticketer_cause(PGconn *conn, const correlator_record_t *r, ev
         return st;
     }
     for (int i = 0; i < PQntuples(res); i++) {
-        event_label_set(ev, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-    }
-    PQclear(res);
-    st = db_exec(conn, "tickets.cause_annotations",
-                 "SELECT n.key, n.value FROM alerts a, each(a.annotations) n "
-                 "WHERE a.domain = $1 AND a.fingerprint = $2",
-                 2, params, &res);
-    if (st != DB_OK) {
-        event_destroy(&ev);
-        return st;
-    }
-    for (int i = 0; i < PQntuples(res); i++) {
-        event_annotation_set(ev, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        if (PQgetvalue(res, i, 0)[0] == 'l') {
+            event_label_set(ev, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        } else {
+            event_annotation_set(ev, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        }
     }
     PQclear(res);
     *out = ev;
