@@ -98,16 +98,12 @@ PLOT=$ROOT/tests/bench/e2e_latency
 MARKER='<!-- bench_e2e.sh: everything below is written by tests/bench/bench_e2e.sh -->'
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-say() { printf '== %s\n' "$*"; }
-warn() { printf '!! %s\n' "$*" >&2; }
-die() {
-    warn "$*"
-    exit 1
-}
 
 # free_port, pg_private_start, pg_private_stop (shared with tests/run.sh).
 # shellcheck source=tests/lib/private_pg.sh
 source "$ROOT/tests/lib/private_pg.sh"
+# shellcheck source=tests/lib/bench_common.sh
+source "$ROOT/tests/lib/bench_common.sh"
 
 wait_http() { # URL SECONDS - until URL answers 200
     local end=$((SECONDS + $2))
@@ -159,20 +155,6 @@ status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null 
 TMP=""
 declare -A PIDS=() # name -> pid of what we started
 
-stop_pid() { # PID NAME - TERM, wait up to 20 s, then KILL; reap
-    local pid=$1 _
-    [[ -n "$pid" ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "$2 (pid $pid) ignored SIGTERM for 20 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 stop_stack() {
     local n
     for n in loadgen feed notifier ticketer correlator ingest receiver; do

@@ -75,16 +75,12 @@ QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
 RESULTS_MD=$ROOT/tests/bench/RESULTS.md
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-say() { printf '== %s\n' "$*"; }
-warn() { printf '!! %s\n' "$*" >&2; }
-die() {
-    warn "$*"
-    exit 1
-}
 
 # free_port, pg_private_start, pg_private_stop (shared with tests/run.sh).
 # shellcheck source=tests/lib/private_pg.sh
 source "$ROOT/tests/lib/private_pg.sh"
+# shellcheck source=tests/lib/bench_common.sh
+source "$ROOT/tests/lib/bench_common.sh"
 
 # wait_http URL SECONDS - until URL answers 200.
 wait_http() {
@@ -177,21 +173,6 @@ TMP=""
 INGEST_PID=""
 AM_PID=""
 
-# stop_pid PID NAME - TERM, wait up to 20 s, then KILL; reap.
-stop_pid() {
-    local pid=$1 _
-    [[ -n "$pid" ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "$2 (pid $pid) ignored SIGTERM for 20 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_postgres() {
     pg_private_stop

@@ -85,18 +85,14 @@ RESOURCES=$((SWITCHES * (HOSTS + 1)))
 INGEST_STREAM=storm-ingest
 CORR_STREAM=storm-corr
 
-say() { printf '== %s\n' "$*"; }
-warn() { printf '!! %s\n' "$*" >&2; }
-die() {
-    warn "$*"
-    exit 1
-}
-((EVENTS >= RESOURCES)) || die "STORM_EVENTS ($EVENTS) must be at least the resources ($RESOURCES)"
-((SENDERS >= 1)) || die "STORM_SENDERS must be at least 1"
-
 # free_port, pg_private_start, pg_private_stop (shared with tests/run.sh).
 # shellcheck source=tests/lib/private_pg.sh
 source "$ROOT/tests/lib/private_pg.sh"
+# shellcheck source=tests/lib/bench_common.sh
+source "$ROOT/tests/lib/bench_common.sh"
+
+((EVENTS >= RESOURCES)) || die "STORM_EVENTS ($EVENTS) must be at least the resources ($RESOURCES)"
+((SENDERS >= 1)) || die "STORM_SENDERS must be at least 1"
 
 # wait_http URL SECONDS - until URL answers 200.
 wait_http() {
@@ -144,21 +140,6 @@ INGEST_PID=""
 CORR_PID=""
 SENDER_PIDS=()
 
-# stop_pid PID NAME - TERM, wait up to 20 s, then KILL; reap.
-stop_pid() {
-    local pid=$1 _
-    [[ -n "$pid" ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "$2 (pid $pid) ignored SIGTERM for 20 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_postgres() {
     pg_private_stop
