@@ -74,7 +74,7 @@ void wire_put_opt_str(wire_buf_t *b, const char *s)
     wire_buf_put(b, s, n);
 }
 
-static void wire_put_str(wire_buf_t *b, const char *s)
+void wire_put_str(wire_buf_t *b, const char *s)
 {
     size_t n = strlen(s);
     wire_put_varint(b, n);

@@ -36,12 +36,15 @@ void wire_buf_free(wire_buf_t *b);
 void wire_buf_reserve(wire_buf_t *b, size_t extra);
 void wire_buf_put(wire_buf_t *b, const void *p, size_t n);
 
-/* Building blocks for other records between processes (the tickets stream):
+/* Building blocks for other records between processes (the incidents and
+ * tickets streams):
  * a varint (7 bits a byte, little end first), an int64 little-endian, and
  * an optional string (varint 0 = NULL, n + 1 then n bytes). */
 void wire_put_varint(wire_buf_t *b, uint64_t v);
 void wire_put_i64(wire_buf_t *b, int64_t v);
 void wire_put_opt_str(wire_buf_t *b, const char *s);
+/* A string that is never NULL: varint n then n bytes. */
+void wire_put_str(wire_buf_t *b, const char *s);
 
 /* A bounds-checked reader over untrusted input; the getters return 0, or -1
  * when the input ends too soon (or a varint runs past 64 bits). */

@@ -55,79 +55,33 @@ void correlator_record_from_change(const corr_change_t *ch, correlator_record_t 
 
 /* ---- encoding ---- */
 
-static void correlator_put_i64(wire_buf_t *b, int64_t v)
-{
-    uint8_t x[8];
-    uint64_t u = (uint64_t)v;
-    for (int i = 0; i < 8; i++) {
-        x[i] = (uint8_t)(u >> (8 * i));
-    }
-    wire_buf_put(b, x, 8);
-}
-
-static void correlator_put_str(wire_buf_t *b, const char *s)
-{
-    size_t n = strlen(s);
-    uint8_t v[10];
-    size_t k = 0;
-    uint64_t u = n;
-    do {
-        v[k] = (uint8_t)(u & 0x7f);
-        u >>= 7;
-        if (u) {
-            v[k] |= 0x80;
-        }
-        k++;
-    } while (u);
-    wire_buf_put(b, v, k);
-    wire_buf_put(b, s, n);
-}
-
 void correlator_record_encode(const correlator_record_t *r, wire_buf_t *b)
 {
     uint8_t head[5] = {CORRELATOR_RECORD_MAGIC, CORRELATOR_RECORD_VERSION, (uint8_t)r->kind,
                        (uint8_t)(r->symptom ? 1 : 0), (uint8_t)r->severity};
     wire_buf_put(b, head, sizeof head);
-    correlator_put_i64(b, r->incident_id);
-    correlator_put_i64(b, r->into_incident_id);
-    correlator_put_i64(b, r->at_us);
+    wire_put_i64(b, r->incident_id);
+    wire_put_i64(b, r->into_incident_id);
+    wire_put_i64(b, r->at_us);
     const char *strs[CORRELATOR_RECORD_NSTR] = {r->domain, r->fingerprint, r->resource,
                                                 r->rule,   r->group_key,   r->cause_fingerprint,
                                                 r->parent, r->reason};
     for (int i = 0; i < CORRELATOR_RECORD_NSTR; i++) {
-        correlator_put_str(b, strs[i] ? strs[i] : "");
+        wire_put_str(b, strs[i] ? strs[i] : "");
     }
 }
 
 /* ---- decoding ---- */
 
-static int64_t correlator_get_i64(const uint8_t *p)
+/* correlator_get_len - a varint length that fits in what is left. */
+static int correlator_get_len(wire_reader_t *r, size_t *out)
 {
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++) {
-        u |= (uint64_t)p[i] << (8 * i);
+    uint64_t u;
+    if (wire_get_varint(r, &u) < 0 || u > r->len - r->pos) {
+        return -1;
     }
-    return (int64_t)u;
-}
-
-static int correlator_get_len(const uint8_t *p, size_t len, size_t *pos, size_t *out)
-{
-    uint64_t u = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        if (*pos >= len) {
-            return -1;
-        }
-        uint8_t c = p[(*pos)++];
-        u |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            if (u > len - *pos) {
-                return -1;
-            }
-            *out = (size_t)u;
-            return 0;
-        }
-    }
-    return -1;
+    *out = (size_t)u;
+    return 0;
 }
 
 int correlator_record_decode(const uint8_t *p, size_t len, correlator_record_t *out, char **strings)
@@ -142,19 +96,21 @@ int correlator_record_decode(const uint8_t *p, size_t len, correlator_record_t *
     out->kind = (corr_change_kind_t)p[2];
     out->symptom = p[3] != 0;
     out->severity = (event_severity_t)p[4];
-    out->incident_id = correlator_get_i64(p + 5);
-    out->into_incident_id = correlator_get_i64(p + 13);
-    out->at_us = correlator_get_i64(p + 21);
-    size_t pos = 29, off[CORRELATOR_RECORD_NSTR], lens[CORRELATOR_RECORD_NSTR], total = 0;
+    wire_reader_t r = {p, len, 5};
+    if (wire_get_i64(&r, &out->incident_id) < 0 || wire_get_i64(&r, &out->into_incident_id) < 0 ||
+        wire_get_i64(&r, &out->at_us) < 0) {
+        return -1;
+    }
+    size_t off[CORRELATOR_RECORD_NSTR], lens[CORRELATOR_RECORD_NSTR], total = 0;
     for (int i = 0; i < CORRELATOR_RECORD_NSTR; i++) {
-        if (correlator_get_len(p, len, &pos, &lens[i]) < 0) {
+        if (correlator_get_len(&r, &lens[i]) < 0) {
             return -1;
         }
-        off[i] = pos;
-        pos += lens[i];
+        off[i] = r.pos;
+        r.pos += lens[i];
         total += lens[i] + 1;
     }
-    if (pos != len) {
+    if (r.pos != len) {
         return -1;
     }
     char *buf = xmalloc(total), *w = buf;
