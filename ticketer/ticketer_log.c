@@ -260,7 +260,6 @@ struct ticketer_outbox {
     pthread_mutex_t lock;
     ticketer_outbox_item_t *v;
     size_t n, cap;
-    int64_t published; /* publisher thread only */
 };
 
 ticketer_outbox_t *ticketer_outbox_new(void)
@@ -311,7 +310,7 @@ static int ticketer_outbox_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int64_t ticketer_outbox_publish(ticketer_outbox_t *o, stream_pub_t *pub)
+void ticketer_outbox_publish(ticketer_outbox_t *o, stream_pub_t *pub)
 {
     pthread_mutex_lock(&o->lock);
     ticketer_outbox_item_t *v = o->v;
@@ -320,7 +319,7 @@ int64_t ticketer_outbox_publish(ticketer_outbox_t *o, stream_pub_t *pub)
     o->n = o->cap = 0;
     pthread_mutex_unlock(&o->lock);
     if (n == 0) {
-        return o->published;
+        return;
     }
     /* Writers commit in seq order but push in any order: sort what we have.
      * A seq still missing (its writer has not pushed yet) is a gap the
@@ -328,11 +327,7 @@ int64_t ticketer_outbox_publish(ticketer_outbox_t *o, stream_pub_t *pub)
     qsort(v, n, sizeof *v, ticketer_outbox_cmp);
     for (size_t i = 0; i < n; i++) {
         stream_pub_send(pub, v[i].seq, v[i].payload, v[i].len);
-        if (v[i].seq > o->published) {
-            o->published = v[i].seq;
-        }
         free(v[i].payload);
     }
     free(v);
-    return o->published;
 }

@@ -87,7 +87,8 @@ void ticketer_outbox_destroy(ticketer_outbox_t **op);
 /* Queues the flushed (and committed) changes of l for publication. Any thread. */
 void ticketer_outbox_push(ticketer_outbox_t *o, const ticketer_log_t *l);
 /* Publishes everything queued, in seq order. The publisher's thread only.
- * Returns the highest seq published so far (for heartbeats). */
-int64_t ticketer_outbox_publish(ticketer_outbox_t *o, stream_pub_t *pub);
+ * (Heartbeats carry the committed head read from stream_heads: other
+ * processes write this stream too.) */
+void ticketer_outbox_publish(ticketer_outbox_t *o, stream_pub_t *pub);
 
 #endif

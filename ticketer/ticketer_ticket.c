@@ -435,7 +435,6 @@ int ticketer_ticket_assign(ticket_t *t, const char *assignee, const char *actor,
     ticketer_copy(t->assignee, sizeof t->assignee, set ? assignee : "");
     if (ticketer_is_update(actor, "assigned")) {
         t->last_update_us = now_us;
-        t->sla_check_us = now_us; /* the update clock restarts: re-evaluate */
     }
     ticketer_ticket_log(t, log, now_us, actor, "assigned", "assignee", had ? before : NULL,
                         set ? assignee : NULL, NULL);
@@ -476,7 +475,6 @@ void ticketer_ticket_comment(ticket_t *t, const char *text, const char *actor, i
 {
     if (ticketer_is_update(actor, "commented")) {
         t->last_update_us = now_us;
-        t->sla_check_us = now_us; /* the update clock restarts: re-evaluate */
     }
     ticketer_ticket_log(t, log, now_us, actor, "commented", "", NULL, NULL, text);
 }

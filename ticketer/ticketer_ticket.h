@@ -116,9 +116,11 @@ db_status_t ticketer_ticket_watch(PGconn *conn, const ticket_t *t, const char *u
 void ticketer_ticket_comment(ticket_t *t, const char *text, const char *actor, int64_t now_us,
                              ticketer_log_t *log);
 
-/* Re-evaluates the three SLA clocks (response, resolution, update) at now_us: sets statuses, due
- * dates and sla_check_at, and logs sla_warning / sla_breached when a status moves there. Called by
- * every operation above and by the timer. */
+/* Re-evaluates the three SLA clocks (response, resolution, update) at
+ * now_us: sets statuses, due dates and sla_check_at, and logs sla_warning /
+ * sla_breached when a status moves there. ticketer_ticket_transition()
+ * calls it; a caller of _assign() or _comment() calls it before saving (a
+ * person's update restarts the update clock), and so does the timer. */
 void ticketer_ticket_sla_refresh(ticket_t *t, const ticket_routing_t *r, int64_t now_us,
                                  ticketer_log_t *log);
 
